@@ -1,0 +1,50 @@
+# podmortem: the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing (Debian 12 packages, via scripts/install-deps.sh) first.
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CONFIG ?= examples/local.yaml
+
+.PHONY: all deps build run test test-release test-asan demo bench-admission format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+# Release build; leaves the binary at build/podmortem.
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# Build, then serve on local defaults: self-signed TLS on 127.0.0.1:8443, metrics on
+# 127.0.0.1:9090, policies from examples/policies, evidence under .state/.
+run: build
+	./$(BUILD_DIR)/podmortem serve --config $(CONFIG)
+
+# Every test, twice: the Release build (warnings are errors) and an ASan+UBSan build.
+test: deps test-release test-asan
+
+test-release: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPODMORTEM_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
+
+bench-admission: build
+	./bench/admission.sh
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

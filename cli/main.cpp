@@ -1,0 +1,3 @@
+#include "podmortem/cli/cli.h"
+
+int main(int argc, char** argv) { return podmortem::cli::run(argc, argv); }

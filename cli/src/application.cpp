@@ -1,0 +1,221 @@
+#include "podmortem/cli/application.h"
+
+#include <nlohmann/json.hpp>
+#include <prometheus/gauge.h>
+#include <thread>
+
+#include "podmortem/cli/application_hooks.h"
+#include "podmortem/controller/evidence_store.h"
+#include "podmortem/controller/snapshot_manager.h"
+#include "podmortem/core/log.h"
+#include "podmortem/core/version.h"
+#include "podmortem/policy/directory_watcher.h"
+#include "podmortem/policy/policy_store.h"
+#include "podmortem/webhooks/admission_handler.h"
+#include "podmortem/webhooks/cpu_check.h"
+#include "podmortem/webhooks/http_metrics.h"
+#include "podmortem/webhooks/http_server.h"
+#include "podmortem/webhooks/metrics_registry.h"
+#include "podmortem/webhooks/self_signed.h"
+
+namespace podmortem::cli {
+
+namespace log = core::log;
+using webhooks::HttpRequest;
+using webhooks::HttpResponse;
+using webhooks::Respond;
+using webhooks::Route;
+
+class Application::Impl {
+ public:
+  Impl(core::Config config, const ApplicationHooks& hooks)
+      : config_(std::move(config)),
+        hooks_(hooks),
+        httpMetrics_(metrics_.registry()),
+        admissionMetrics_(metrics_.registry()),
+        snapshotMetrics_(metrics_.registry()) {}
+
+  void start() {
+    if (auto reason = webhooks::unsupportedCpuReason(); !reason.empty()) {
+      throw std::runtime_error(reason);
+    }
+    startPolicies();
+    startCapture();
+    webhooks::TlsFiles tls{config_.tls.certFile, config_.tls.keyFile, config_.tls.clientCAFile,
+                           config_.tls.reloadInterval};
+    if (tls.certFile.empty() != tls.keyFile.empty()) {
+      throw std::runtime_error("tls.certFile and tls.keyFile must be set together");
+    }
+    if (tls.certFile.empty()) {
+      auto generated = webhooks::ensureSelfSignedCertificate(config_.stateDir, config_.tls.dnsNames);
+      tls.certFile = generated.certFile;
+      tls.keyFile = generated.keyFile;
+      caFile_ = generated.caFile;
+      log::info(generated.created ? "generated a self-signed CA and serving certificate"
+                                  : "using the self-signed certificate from an earlier start",
+                {{"caFile", caFile_}, {"hint", "curl --cacert " + caFile_}});
+    } else {
+      caFile_ = tls.certFile;
+    }
+
+    auto webhookAddress = core::parseHostPort("listen", config_.listen);
+    webhooks::ServerOptions webhookOptions;
+    webhookOptions.name = "webhook";
+    webhookOptions.host = webhookAddress.host;
+    webhookOptions.port = webhookAddress.port;
+    webhookOptions.tls = tls;
+    applyLimits(webhookOptions);
+    webhookServer_ = std::make_unique<webhooks::HttpServer>(webhookOptions, webhookRoutes(),
+                                                            httpMetrics_);
+
+    auto metricsAddress = core::parseHostPort("metricsListen", config_.metricsListen);
+    webhooks::ServerOptions metricsOptions;
+    metricsOptions.name = "metrics";
+    metricsOptions.host = metricsAddress.host;
+    metricsOptions.port = metricsAddress.port;
+    metricsOptions.useTls = false;
+    applyLimits(metricsOptions);
+    metricsOptions.threads = 1;
+    metricsServer_ = std::make_unique<webhooks::HttpServer>(metricsOptions, metricsRoutes(),
+                                                            httpMetrics_);
+
+    webhookServer_->start();
+    metricsServer_->start();
+    ready_ = true;
+    log::info("podmortem is serving",
+              {{"version", std::string(core::version())},
+               {"webhook", webhookAddress.host + ":" + std::to_string(webhookServer_->port())},
+               {"metrics", metricsAddress.host + ":" + std::to_string(metricsServer_->port())}});
+  }
+
+  void stop() {
+    ready_ = false;
+    if (webhookServer_) webhookServer_->shutdown(config_.limits.shutdownTimeout);
+    if (metricsServer_) metricsServer_->shutdown(std::chrono::milliseconds(500));
+    if (policyWatcher_) policyWatcher_->stop();
+  }
+
+  uint16_t webhookPort() const { return webhookServer_ ? webhookServer_->port() : 0; }
+  uint16_t metricsPort() const { return metricsServer_ ? metricsServer_->port() : 0; }
+  const std::string& caFile() const { return caFile_; }
+
+ private:
+  void applyLimits(webhooks::ServerOptions& options) const {
+    options.maxBodyBytes = config_.limits.maxBodyBytes;
+    options.maxConnections = config_.limits.maxConnections;
+    options.readTimeout = config_.limits.readTimeout;
+    options.idleTimeout = config_.limits.idleTimeout;
+    options.threads = config_.threads != 0 ? config_.threads
+                                           : std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  HttpResponse jsonOk(const nlohmann::json& body) const {
+    HttpResponse response;
+    response.body = body.dump();
+    return response;
+  }
+
+  std::vector<Route> healthRoutes() {
+    return {
+        {"GET", "/healthz", "healthz", false,
+         [this](HttpRequest&, Respond respond) { respond(jsonOk({{"status", "ok"}})); }},
+        {"GET", "/readyz", "readyz", false,
+         [this](HttpRequest&, Respond respond) {
+           nlohmann::json body = {{"status", ready_ ? "ready" : "not ready"}};
+           HttpResponse response = jsonOk(body);
+           if (!ready_) response.status = 503;
+           respond(std::move(response));
+         }},
+    };
+  }
+
+  void startPolicies() {
+    auto& gauge = prometheus::BuildGauge()
+                      .Name("podmortem_policies")
+                      .Help("ForensicPolicies loaded, by state (valid, invalid).")
+                      .Register(metrics_.registry());
+    auto& valid = gauge.Add({{"state", "valid"}});
+    auto& invalid = gauge.Add({{"state", "invalid"}});
+    metrics_.onRender([this, &valid, &invalid] {
+      valid.Set(static_cast<double>(policies_.validCount()));
+      invalid.Set(static_cast<double>(policies_.invalidCount()));
+    });
+    if (config_.policiesDir.empty()) {
+      log::warn("no policies.dir configured: no pod is protected");
+      return;
+    }
+    policyWatcher_ = std::make_unique<policy::PolicyDirectoryWatcher>(
+        config_.policiesDir, policies_, config_.policiesReloadInterval);
+    policyWatcher_->pollOnce();
+    policyWatcher_->start();
+  }
+
+  void startCapture() {
+    std::unique_ptr<controller::Signer> signer;
+    if (!config_.signingKeyFile.empty()) signer = controller::loadSigner(config_.signingKeyFile);
+    evidence_ = std::make_unique<controller::FileEvidenceStore>(config_.evidenceDir,
+                                                                std::move(signer));
+    auto collectors = controller::CollectorRegistry::localDefaults();
+    for (const auto& collector : hooks_.collectors) collectors.add(collector);
+    controller::SnapshotManager::Options options;
+    options.workers = config_.snapshotWorkers;
+    snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
+                                                               snapshotMetrics_, options);
+    admission_ = std::make_unique<webhooks::AdmissionHandler>(
+        policies_, *snapshots_, admissionMetrics_, webhooks::AdmissionHandler::Options{});
+  }
+
+  std::vector<Route> webhookRoutes() {
+    auto routes = healthRoutes();
+    routes.push_back({"POST", "/validate", "validate", true,
+                      [this](HttpRequest& request, Respond respond) {
+                        admission_->handle(request, std::move(respond));
+                      }});
+    return routes;
+  }
+
+  std::vector<Route> metricsRoutes() {
+    auto routes = healthRoutes();
+    routes.push_back({"GET", "/metrics", "metrics", false, [this](HttpRequest&, Respond respond) {
+                        HttpResponse response;
+                        response.contentType = "text/plain; version=0.0.4; charset=utf-8";
+                        response.body = metrics_.render();
+                        respond(std::move(response));
+                      }});
+    return routes;
+  }
+
+  core::Config config_;
+  ApplicationHooks hooks_;
+  webhooks::MetricsRegistry metrics_;
+  webhooks::HttpMetrics httpMetrics_;
+  webhooks::AdmissionMetrics admissionMetrics_;
+  controller::SnapshotMetrics snapshotMetrics_;
+  policy::PolicyStore policies_;
+  std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
+  std::unique_ptr<controller::FileEvidenceStore> evidence_;
+  std::unique_ptr<controller::SnapshotManager> snapshots_;
+  std::unique_ptr<webhooks::AdmissionHandler> admission_;
+  std::string caFile_;
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<webhooks::HttpServer> webhookServer_;
+  std::unique_ptr<webhooks::HttpServer> metricsServer_;
+};
+
+Application::Application(core::Config config)
+    : impl_(std::make_unique<Impl>(std::move(config), ApplicationHooks{})) {}
+
+Application::Application(core::Config config, const ApplicationHooks& hooks)
+    : impl_(std::make_unique<Impl>(std::move(config), hooks)) {}
+
+Application::~Application() {
+  if (impl_) impl_->stop();
+}
+
+void Application::start() { impl_->start(); }
+void Application::stop() { impl_->stop(); }
+uint16_t Application::webhookPort() const { return impl_->webhookPort(); }
+uint16_t Application::metricsPort() const { return impl_->metricsPort(); }
+const std::string& Application::caFile() const { return impl_->caFile(); }
+
+}  // namespace podmortem::cli

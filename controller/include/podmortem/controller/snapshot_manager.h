@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "podmortem/controller/collector.h"
+#include "podmortem/controller/evidence_store.h"
+#include "podmortem/controller/snapshot_metrics.h"
+
+namespace podmortem::controller {
+
+struct CaptureOutcome {
+  std::string snapshotId;
+  WriteResult result;
+  size_t artifactsStored = 0;  // artifacts without an error
+};
+
+using CaptureCallback = std::function<void(const CaptureOutcome&)>;
+
+struct CaptureTicket {
+  std::string snapshotId;
+  bool reused = false;  // an earlier trigger for the same key started (or finished) it
+};
+
+// Runs captures off the request threads: each collector on a worker, bounded by a deadline, then
+// the bundle written by the evidence store. Deduplicates by key, so that the API server calling
+// the webhook several times for one deletion yields one snapshot.
+class SnapshotManager {
+ public:
+  struct Options {
+    unsigned workers = 4;
+    // How long a finished capture is remembered for deduplication.
+    std::chrono::milliseconds rememberFor{std::chrono::hours(1)};
+    size_t rememberAtMost = 100'000;
+  };
+
+  SnapshotManager(EvidenceStore& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
+                  Options options);
+  ~SnapshotManager();  // waits for running captures' workers
+
+  // Starts the capture for `key`, or joins the one already running or finished for it. `done`
+  // runs once the bundle is written (or at once when it already was), on a worker thread.
+  // Collectors still running at `deadline` are recorded as timed out and the bundle is written
+  // without them (Partial).
+  CaptureTicket capture(const std::string& key, CaptureRequest request,
+                        std::chrono::steady_clock::time_point deadline, CaptureCallback done);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace podmortem::controller

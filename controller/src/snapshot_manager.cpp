@@ -1,0 +1,266 @@
+#include "podmortem/controller/snapshot_manager.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "podmortem/core/log.h"
+
+namespace podmortem::controller {
+
+namespace net = boost::asio;
+namespace log = core::log;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// One deduplication key: the capture it started, and who waits for it.
+struct Entry {
+  std::string snapshotId;
+  bool done = false;
+  CaptureOutcome outcome;
+  std::vector<CaptureCallback> waiters;
+};
+
+std::string resultLabel(SnapshotPhase phase) {
+  switch (phase) {
+    case SnapshotPhase::kComplete:
+      return "complete";
+    case SnapshotPhase::kPartial:
+      return "partial";
+    case SnapshotPhase::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+}  // namespace
+
+class SnapshotManager::Impl {
+ public:
+  Impl(EvidenceStore& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
+       Options options)
+      : store_(store),
+        collectors_(std::move(collectors)),
+        metrics_(metrics),
+        options_(options),
+        workers_(std::max(1u, options.workers)),
+        // Bundles are written on their own threads, so hung collectors cannot hold them up.
+        writers_(2),
+        timerGuard_(net::make_work_guard(timers_)),
+        timerThread_([this] { timers_.run(); }) {}
+
+  ~Impl() {
+    timerGuard_.reset();
+    timers_.stop();
+    timerThread_.join();
+    workers_.join();
+    writers_.join();
+  }
+
+  CaptureTicket capture(const std::string& key, CaptureRequest request, Clock::time_point deadline,
+                        CaptureCallback done) {
+    std::shared_ptr<Entry> entry;
+    {
+      std::lock_guard lock(mutex_);
+      forgetOld();
+      auto it = entries_.find(key);
+      if (it != entries_.end()) {
+        metrics_.reused.Increment();
+        entry = it->second;
+        if (!entry->done) {
+          entry->waiters.push_back(std::move(done));
+          return {entry->snapshotId, true};
+        }
+      } else {
+        entry = std::make_shared<Entry>();
+        entry->snapshotId = newSnapshotId();
+        entry->waiters.push_back(std::move(done));
+        entries_.emplace(key, entry);
+      }
+    }
+    if (entry->done) {
+      // Finished earlier: answer with what it produced, off the caller's thread.
+      net::post(writers_, [entry, done = std::move(done)] { done(entry->outcome); });
+      return {entry->snapshotId, true};
+    }
+    start(key, entry, std::move(request), deadline);
+    return {entry->snapshotId, false};
+  }
+
+ private:
+  struct Job {
+    Job(net::io_context& timers, std::string k, std::shared_ptr<Entry> e, CaptureRequest r)
+        : key(std::move(k)), entry(std::move(e)), request(std::move(r)), timer(timers) {}
+
+    std::string key;
+    std::shared_ptr<Entry> entry;
+    CaptureRequest request;
+    net::steady_timer timer;
+    Clock::time_point started = Clock::now();
+    std::chrono::system_clock::time_point createdAt = std::chrono::system_clock::now();
+    std::mutex mutex;
+    std::vector<std::optional<std::vector<Artifact>>> results;
+    size_t pending = 0;
+    bool finalized = false;
+  };
+
+  void start(const std::string& key, std::shared_ptr<Entry> entry, CaptureRequest request,
+             Clock::time_point deadline) {
+    metrics_.inProgress.Increment();
+    auto job = std::make_shared<Job>(timers_, key, std::move(entry), std::move(request));
+    const auto& names = job->request.collectors;
+    job->results.resize(names.size());
+    job->pending = names.size();
+    log::info("capture started", {{"snapshot", job->entry->snapshotId},
+                                  {"policy", job->request.policyName},
+                                  {"namespace", job->request.pod.namespaceName},
+                                  {"pod", job->request.pod.name},
+                                  {"trigger", job->request.trigger.name},
+                                  {"user", job->request.trigger.user}});
+    if (names.empty()) return finalize(job);
+    job->timer.expires_at(deadline);
+    job->timer.async_wait([this, job](const boost::system::error_code& ec) {
+      if (!ec) finalize(job);
+    });
+    for (size_t i = 0; i < names.size(); ++i) {
+      net::post(workers_, [this, job, i] { runCollector(job, i); });
+    }
+  }
+
+  void runCollector(const std::shared_ptr<Job>& job, size_t index) {
+    const std::string& name = job->request.collectors[index];
+    std::vector<Artifact> artifacts;
+    auto collector = collectors_.find(name);
+    if (!collector) {
+      artifacts.push_back({name, name, "", "no such collector"});
+    } else {
+      try {
+        artifacts = collector->collect(job->request);
+      } catch (const std::exception& error) {
+        artifacts = {{name, name, "", std::string("collector failed: ") + error.what()}};
+      }
+    }
+    bool last = false;
+    {
+      std::lock_guard lock(job->mutex);
+      if (job->finalized) return;  // too late: the bundle went without it
+      job->results[index] = std::move(artifacts);
+      last = --job->pending == 0;
+    }
+    if (last) {
+      net::post(timers_, [job] { job->timer.cancel(); });
+      finalize(job);
+    }
+  }
+
+  void finalize(const std::shared_ptr<Job>& job) {
+    SnapshotContent content;
+    {
+      std::lock_guard lock(job->mutex);
+      if (job->finalized) return;
+      job->finalized = true;
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job->started);
+      for (size_t i = 0; i < job->results.size(); ++i) {
+        if (job->results[i]) {
+          for (auto& artifact : *job->results[i]) content.artifacts.push_back(std::move(artifact));
+        } else {
+          const auto& name = job->request.collectors[i];
+          content.artifacts.push_back(
+              {name, name, "", "timed out after " + std::to_string(waited.count()) + " ms"});
+        }
+      }
+    }
+    content.id = job->entry->snapshotId;
+    content.policyName = job->request.policyName;
+    content.trigger = job->request.trigger;
+    content.pod = job->request.pod;
+    content.createdAt = job->createdAt;
+    if (!job->request.podSource.empty()) {
+      content.extra["podSource"] = job->request.podSource;
+    }
+    net::post(writers_, [this, job, content = std::move(content)] { write(job, content); });
+  }
+
+  void write(const std::shared_ptr<Job>& job, const SnapshotContent& content) {
+    CaptureOutcome outcome;
+    outcome.snapshotId = content.id;
+    outcome.result = store_.write(content);
+    for (const auto& artifact : outcome.result.artifacts) {
+      if (artifact.error.empty()) ++outcome.artifactsStored;
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
+    metrics_.snapshots.Add({{"result", resultLabel(outcome.result.phase)}}).Increment();
+    metrics_.duration.Observe(seconds);
+    metrics_.evidenceBytes.Increment(static_cast<double>(outcome.result.bytesWritten));
+    metrics_.inProgress.Decrement();
+    auto fields = {std::pair<std::string_view, log::Value>{"snapshot", content.id},
+                   {"phase", toString(outcome.result.phase)},
+                   {"policy", content.policyName},
+                   {"namespace", content.pod.namespaceName},
+                   {"pod", content.pod.name},
+                   {"artifacts", static_cast<uint64_t>(outcome.artifactsStored)},
+                   {"bytes", outcome.result.bytesWritten},
+                   {"seconds", seconds},
+                   {"bundle", outcome.result.bundlePath},
+                   {"reason", outcome.result.reason}};
+    if (outcome.result.phase == SnapshotPhase::kComplete) {
+      log::info("snapshot written", fields);
+    } else {
+      log::warn("snapshot incomplete", fields);
+    }
+
+    std::vector<CaptureCallback> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      job->entry->outcome = outcome;
+      job->entry->done = true;
+      waiters.swap(job->entry->waiters);
+      finished_.push_back({Clock::now(), job->key});
+    }
+    for (auto& waiter : waiters) waiter(outcome);
+  }
+
+  // Drops finished entries past their memory; called with mutex_ held.
+  void forgetOld() {
+    auto horizon = Clock::now() - options_.rememberFor;
+    while (!finished_.empty() &&
+           (finished_.front().first < horizon || entries_.size() > options_.rememberAtMost)) {
+      entries_.erase(finished_.front().second);
+      finished_.pop_front();
+    }
+  }
+
+  EvidenceStore& store_;
+  CollectorRegistry collectors_;
+  SnapshotMetrics& metrics_;
+  Options options_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::deque<std::pair<Clock::time_point, std::string>> finished_;
+  net::thread_pool workers_;
+  net::thread_pool writers_;
+  net::io_context timers_;
+  net::executor_work_guard<net::io_context::executor_type> timerGuard_;
+  std::thread timerThread_;
+};
+
+SnapshotManager::SnapshotManager(EvidenceStore& store, CollectorRegistry collectors,
+                                 SnapshotMetrics& metrics, Options options)
+    : impl_(std::make_unique<Impl>(store, std::move(collectors), metrics, options)) {}
+
+SnapshotManager::~SnapshotManager() = default;
+
+CaptureTicket SnapshotManager::capture(const std::string& key, CaptureRequest request,
+                                       std::chrono::steady_clock::time_point deadline,
+                                       CaptureCallback done) {
+  return impl_->capture(key, std::move(request), deadline, std::move(done));
+}
+
+}  // namespace podmortem::controller

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "podmortem/core/log.h"
+
+namespace podmortem::core {
+
+struct TlsConfig {
+  std::string certFile;      // empty: a self-signed CA and serving cert are made in stateDir
+  std::string keyFile;
+  std::string clientCAFile;  // CA that signs client certificates (mTLS on /audit)
+  std::vector<std::string> dnsNames;  // extra SANs for the generated serving certificate
+  std::chrono::milliseconds reloadInterval{std::chrono::seconds(2)};
+};
+
+struct LimitsConfig {
+  uint64_t maxBodyBytes = 12 * 1024 * 1024;  // the API server's 10 MiB audit batch plus headroom
+  uint32_t maxConnections = 1024;
+  std::chrono::milliseconds readTimeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds idleTimeout{std::chrono::seconds(90)};
+  std::chrono::milliseconds shutdownTimeout{std::chrono::seconds(10)};
+};
+
+struct Config {
+  std::string listen = "0.0.0.0:8443";
+  std::string metricsListen = "0.0.0.0:9090";
+  TlsConfig tls;
+  std::string stateDir = "/var/lib/podmortem";
+  std::string policiesDir;  // empty: no local policy files
+  std::chrono::milliseconds policiesReloadInterval{std::chrono::seconds(2)};
+  std::string evidenceDir = "/var/lib/podmortem/evidence";
+  std::string signingKeyFile;  // empty: manifests are hashed and chained, not signed
+  uint32_t snapshotWorkers = 4;
+  LimitsConfig limits;
+  uint32_t threads = 0;  // 0: one event loop per core
+  log::Level logLevel = log::Level::kInfo;
+  log::Format logFormat = log::Format::kJson;
+};
+
+// A bad configuration: the message names the key and, when there is one, the file.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Every key the file and --set understand, with a one-line description (for help and README).
+struct ConfigKey {
+  const char* key;
+  const char* description;
+};
+const std::vector<ConfigKey>& configKeys();
+
+// Reads a YAML file over the defaults. Relative paths in the file are taken relative to the
+// file's own folder, so a config works whatever the working directory is.
+Config loadConfigFile(const std::string& path);
+
+// Sets one dotted key ("limits.maxBodyBytes") from its text form; used for command-line
+// overrides. Relative paths are taken relative to the working directory.
+void setConfigValue(Config& config, const std::string& key, const std::string& value);
+
+// Host and port of a "host:port" listen address; throws ConfigError naming `key`.
+struct HostPort {
+  std::string host;
+  uint16_t port;
+};
+HostPort parseHostPort(const std::string& key, const std::string& value);
+
+}  // namespace podmortem::core

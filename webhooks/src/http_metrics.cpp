@@ -1,0 +1,48 @@
+#include "podmortem/webhooks/http_metrics.h"
+
+namespace podmortem::webhooks {
+
+const prometheus::Histogram::BucketBoundaries& latencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10,  30};
+  return buckets;
+}
+
+HttpMetrics::HttpMetrics(prometheus::Registry& registry)
+    : requests(prometheus::BuildCounter()
+                   .Name("podmortem_http_requests_total")
+                   .Help("HTTP requests answered, by handler and status code.")
+                   .Register(registry)),
+      duration(prometheus::BuildHistogram()
+                   .Name("podmortem_http_request_duration_seconds")
+                   .Help("Time from a complete request to its answer being written, by handler.")
+                   .Register(registry)),
+      connections(prometheus::BuildGauge()
+                      .Name("podmortem_http_connections")
+                      .Help("Connections open on the HTTP listeners.")
+                      .Register(registry)
+                      .Add({})),
+      connectionsRejected(prometheus::BuildCounter()
+                              .Name("podmortem_http_connections_rejected_total")
+                              .Help("Connections closed at accept because limits.maxConnections "
+                                    "were already open.")
+                              .Register(registry)
+                              .Add({})),
+      tlsHandshakeFailures(prometheus::BuildCounter()
+                               .Name("podmortem_tls_handshake_failures_total")
+                               .Help("TLS handshakes that failed or timed out.")
+                               .Register(registry)
+                               .Add({})),
+      tlsReloads(prometheus::BuildCounter()
+                     .Name("podmortem_tls_certificate_reloads_total")
+                     .Help("Times the serving certificate was reloaded from changed files.")
+                     .Register(registry)
+                     .Add({})) {}
+
+void HttpMetrics::observe(const std::string& handler, unsigned code, double seconds) {
+  requests.Add({{"handler", handler}, {"code", std::to_string(code)}}).Increment();
+  duration.Add({{"handler", handler}}, latencyBuckets()).Observe(seconds);
+}
+
+}  // namespace podmortem::webhooks

@@ -1,0 +1,532 @@
+#include "podmortem/webhooks/http_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "podmortem/core/log.h"
+#include "tls_context_provider.h"
+
+namespace podmortem::webhooks {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+namespace log = core::log;
+
+namespace {
+
+// simdjson reads up to this many bytes past the end of a document; bodies are allocated with
+// that much spare room so the JSON handlers can parse them in place.
+constexpr size_t kJsonPadding = 64;
+constexpr size_t kHeaderLimit = 16 * 1024;
+
+struct ServerState {
+  ServerState(ServerOptions opts, std::vector<Route> routeList, HttpMetrics& httpMetrics)
+      : options(std::move(opts)), routes(std::move(routeList)), metrics(httpMetrics) {}
+
+  ServerOptions options;
+  std::vector<Route> routes;
+  HttpMetrics& metrics;
+  std::unique_ptr<TlsContextProvider> tls;
+  std::atomic<uint32_t> connections{0};
+  std::atomic<bool> draining{false};
+
+  std::mutex inFlightMutex;
+  std::condition_variable inFlightDone;
+  uint32_t inFlight = 0;
+
+  void requestStarted() {
+    std::lock_guard lock(inFlightMutex);
+    ++inFlight;
+  }
+  void requestFinished() {
+    std::lock_guard lock(inFlightMutex);
+    if (--inFlight == 0) inFlightDone.notify_all();
+  }
+};
+
+bool isJsonContentType(std::string_view value) {
+  auto semicolon = value.find(';');
+  std::string_view type = value.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != "application/json"[i]) return false;
+  }
+  return true;
+}
+
+// What a held answer needs to reach its connection's event loop: the loop while it runs, and
+// the sessions waiting for an answer (owned here, not by the answer, so that no session outlives
+// its io_context however long a handler keeps its Respond).
+struct LoopHandle {
+  std::mutex mutex;
+  bool alive = true;
+  net::io_context* context = nullptr;
+  std::set<std::shared_ptr<void>> waiting;  // touched on the loop thread only
+};
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, std::shared_ptr<ssl::context> context, ServerState& state,
+          std::shared_ptr<LoopHandle> loop)
+      : stream_(std::move(stream)),
+        context_(std::move(context)),
+        state_(state),
+        loop_(std::move(loop)) {
+    state_.metrics.connections.Increment();
+  }
+
+  ~Session() {
+    state_.connections.fetch_sub(1);
+    state_.metrics.connections.Decrement();
+  }
+
+  void run() {
+    if constexpr (kTls) {
+      lowest().expires_after(state_.options.readTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                self->onHandshake(ec);
+                              });
+    } else {
+      readHeader();
+    }
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void onHandshake(beast::error_code ec) {
+    if (ec) {
+      state_.metrics.tlsHandshakeFailures.Increment();
+      log::debug("TLS handshake failed", {{"error", ec.message()}});
+      return;  // the session ends; the socket closes with it
+    }
+    readHeader();
+  }
+
+  void readHeader() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // The body limit is set once the header was checked, so an announced oversized body gets
+    // a 413 naming its route instead of a parse error. (Not boost::none: Beast 1.74 compares
+    // the length against the empty optional and refuses every body.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    lowest().expires_after(requests_ == 0 ? state_.options.readTimeout
+                                          : state_.options.idleTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->onHeader(ec);
+                            });
+  }
+
+  void onHeader(beast::error_code ec) {
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        closeAfterWrite_ = true;
+        return writeResponse(jsonError(431, "request headers are too large"), "none");
+      }
+      if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+          ec != net::error::operation_aborted && ec != ssl::error::stream_truncated) {
+        // Not HTTP at all: say so once, then close.
+        closeAfterWrite_ = true;
+        return writeResponse(jsonError(400, "malformed HTTP request: " + ec.message()), "none");
+      }
+      return;
+    }
+    ++requests_;
+    auto& header = parser_->get();
+    std::string_view target = header.target();
+    auto question = target.find('?');
+    path_ = std::string(target.substr(0, question));
+    query_ = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
+    started_ = std::chrono::steady_clock::now();
+
+    const Route* pathMatch = nullptr;
+    route_ = nullptr;
+    for (const auto& route : state_.routes) {
+      if (route.path != path_) continue;
+      pathMatch = &route;
+      if (route.method == header.method_string()) {
+        route_ = &route;
+        break;
+      }
+    }
+    bool bodyPending = !parser_->is_done();
+    // An early answer leaves the body unread, so the connection cannot be reused after it.
+    if (pathMatch == nullptr) {
+      closeAfterWrite_ = bodyPending;
+      return writeResponse(jsonError(404, "no such path: " + path_), "notfound");
+    }
+    if (route_ == nullptr) {
+      closeAfterWrite_ = bodyPending;
+      std::string allowed;
+      for (const auto& route : state_.routes) {
+        if (route.path == path_) allowed += (allowed.empty() ? "" : ", ") + route.method;
+      }
+      auto response = jsonError(405, "method " + std::string(header.method_string()) +
+                                         " is not allowed on " + path_ + "; use " + allowed);
+      response.headers.emplace_back("Allow", allowed);
+      return writeResponse(std::move(response), pathMatch->handlerName);
+    }
+    if (route_->jsonBody && !isJsonContentType(header[http::field::content_type])) {
+      closeAfterWrite_ = bodyPending;
+      return writeResponse(jsonError(415, "Content-Type must be application/json"),
+                           route_->handlerName);
+    }
+    auto length = parser_->content_length();
+    if (length && *length > state_.options.maxBodyBytes) {
+      closeAfterWrite_ = true;
+      return writeResponse(
+          jsonError(413, "body of " + std::to_string(*length) + " bytes is over the limit of " +
+                             std::to_string(state_.options.maxBodyBytes)),
+          route_->handlerName);
+    }
+    if (!bodyPending) return dispatch();
+    parser_->body_limit(state_.options.maxBodyBytes);
+    if (length) parser_->get().body().reserve(*length + kJsonPadding);
+    lowest().expires_after(state_.options.readTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->onBody(ec);
+                     });
+  }
+
+  void onBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      closeAfterWrite_ = true;
+      return writeResponse(jsonError(413, "body is over the limit of " +
+                                              std::to_string(state_.options.maxBodyBytes) +
+                                              " bytes"),
+                           route_->handlerName);
+    }
+    if (ec) {
+      log::debug("reading a request body failed", {{"error", ec.message()}});
+      return;  // timeout or a closed connection: nobody to answer
+    }
+    dispatch();
+  }
+
+  void dispatch() {
+    auto message = parser_->release();
+    keepAlive_ = message.keep_alive();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.path = path_;
+    request.query = query_;
+    request.contentType = std::string(message[http::field::content_type]);
+    request.authorization = std::string(message[http::field::authorization]);
+    request.body = std::move(message.body());
+    beast::error_code ec;
+    auto endpoint = lowest().socket().remote_endpoint(ec);
+    if (!ec) request.remoteAddress = endpoint.address().to_string();
+    if constexpr (kTls) fillClientCertificate(request);
+
+    state_.requestStarted();
+    lowest().expires_never();  // a held answer may take longer than the read timeout
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto self = this->shared_from_this();
+    loop_->waiting.insert(self);
+    std::weak_ptr<Session> weak = self;
+    Respond respond = [weak, loop = loop_, answered](HttpResponse response) {
+      if (answered->exchange(true)) return;
+      std::lock_guard lock(loop->mutex);
+      if (!loop->alive) {
+        log::debug("answer dropped: the server stopped");
+        return;
+      }
+      net::post(*loop->context, [weak, loop, response = std::move(response)]() mutable {
+        auto session = weak.lock();
+        if (!session) {
+          log::debug("answer dropped: the connection is gone");
+          return;
+        }
+        loop->waiting.erase(session);
+        session->writeResponse(std::move(response), session->route_->handlerName, true);
+      });
+    };
+    try {
+      route_->handle(request, respond);
+    } catch (const std::exception& error) {
+      log::error("handler failed", {{"handler", route_->handlerName}, {"error", error.what()}});
+      respond(jsonError(500, "internal error"));
+    }
+  }
+
+  void fillClientCertificate(HttpRequest& request) {
+    SSL* native = stream_.native_handle();
+    X509* peer = SSL_get0_peer_certificate(native);
+    if (peer == nullptr) return;
+    request.clientCertificateVerified = SSL_get_verify_result(native) == X509_V_OK;
+    char subject[512];
+    X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+    request.clientCertificateSubject = subject;
+  }
+
+  void writeResponse(HttpResponse response, const std::string& handlerName,
+                     bool dispatched = false) {
+    dispatched_ = dispatched;
+    bool keepAlive = keepAlive_ && !closeAfterWrite_ && !state_.draining.load();
+    response_.emplace(static_cast<http::status>(response.status), 11);
+    response_->set(http::field::server, "podmortem");
+    response_->set(http::field::content_type, response.contentType);
+    for (auto& [name, value] : response.headers) response_->set(name, value);
+    response_->body() = std::move(response.body);
+    response_->keep_alive(keepAlive);
+    response_->prepare_payload();
+    double seconds = requests_ == 0 ? 0
+                                    : std::chrono::duration<double>(
+                                          std::chrono::steady_clock::now() - started_)
+                                          .count();
+    state_.metrics.observe(handlerName, response.status, seconds);
+    lowest().expires_after(state_.options.readTimeout);
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this(), keepAlive](beast::error_code ec, size_t) {
+                        self->onWrite(ec, keepAlive);
+                      });
+  }
+
+  void onWrite(beast::error_code ec, bool keepAlive) {
+    if (ec) log::debug("writing a response failed", {{"error", ec.message()}});
+    if (dispatched_) state_.requestFinished();
+    dispatched_ = false;
+    response_.reset();
+    if (ec) return;
+    if (keepAlive) return readHeader();
+    close();
+  }
+
+  void close() {
+    if constexpr (kTls) {
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<ssl::context> context_;  // the TLS context this connection started with
+  ServerState& state_;
+  std::shared_ptr<LoopHandle> loop_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  const Route* route_ = nullptr;
+  std::string path_;
+  std::string query_;
+  std::chrono::steady_clock::time_point started_;
+  uint64_t requests_ = 0;
+  bool keepAlive_ = true;
+  bool closeAfterWrite_ = false;
+  bool dispatched_ = false;
+};
+
+// One event loop: an io_context run by one thread, with its own SO_REUSEPORT acceptor. Two
+// independent loops measured nearly twice the throughput of one loop shared by two threads.
+class EventLoop {
+ public:
+  explicit EventLoop(ServerState& state)
+      : state_(state),
+        acceptor_(context_),
+        handle_(std::make_shared<LoopHandle>()),
+        // Held answers arrive from other threads after the acceptor closed; without this the
+        // loop would run out of work and return before they are written.
+        work_(net::make_work_guard(context_)) {
+    handle_->context = &context_;
+  }
+
+  void bind(const tcp::endpoint& endpoint) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    acceptor_.bind(endpoint);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  }
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void start() {
+    accept();
+    thread_ = std::thread([this] { context_.run(); });
+  }
+
+  void stopAccepting() {
+    net::post(context_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(handle_->mutex);
+      handle_->alive = false;
+    }
+    context_.stop();
+    if (thread_.joinable()) thread_.join();
+    handle_->waiting.clear();  // the loop thread is gone; the io_context is still here
+  }
+
+  net::io_context& context() { return context_; }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors, say: back off briefly instead of spinning.
+        log::warn("accept failed", {{"server", state_.options.name}, {"error", ec.message()}});
+        auto timer = std::make_shared<net::steady_timer>(context_, std::chrono::milliseconds(50));
+        timer->async_wait([this, timer](beast::error_code) { accept(); });
+        return;
+      }
+      if (state_.connections.fetch_add(1) >= state_.options.maxConnections) {
+        state_.connections.fetch_sub(1);
+        state_.metrics.connectionsRejected.Increment();
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        startSession(std::move(socket));
+      }
+      accept();
+    });
+  }
+
+  void startSession(tcp::socket socket) {
+    if (state_.options.useTls) {
+      auto context = state_.tls->current();
+      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), context,
+                                                                       state_, handle_)
+          ->run();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), nullptr,
+                                                   state_, handle_)
+          ->run();
+    }
+  }
+
+  ServerState& state_;
+  net::io_context context_{1};  // one thread runs it
+  tcp::acceptor acceptor_;
+  std::shared_ptr<LoopHandle> handle_;
+  net::executor_work_guard<net::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics)
+      : state_(std::move(options), std::move(routes), metrics) {}
+
+  ~Impl() { shutdown(std::chrono::milliseconds(0)); }
+
+  void start() {
+    auto& options = state_.options;
+    if (options.useTls) {
+      state_.tls = std::make_unique<TlsContextProvider>(options.tls.certFile, options.tls.keyFile,
+                                                        options.tls.clientCAFile);
+    }
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(options.host, ec);
+    if (ec) throw std::runtime_error("cannot listen on \"" + options.host + "\": not an IP address");
+    uint32_t threads = std::max<uint32_t>(1, options.threads);
+    tcp::endpoint endpoint(address, options.port);
+    try {
+      for (uint32_t i = 0; i < threads; ++i) {
+        auto loop = std::make_unique<EventLoop>(state_);
+        loop->bind(endpoint);
+        // With port 0 the first bind picks the port; the others share it through SO_REUSEPORT.
+        endpoint.port(loop->port());
+        loops_.push_back(std::move(loop));
+      }
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error("cannot listen on " + options.host + ":" +
+                               std::to_string(options.port) + ": " + error.code().message());
+    }
+    port_ = endpoint.port();
+    if (options.useTls) scheduleReload();
+    for (auto& loop : loops_) loop->start();
+    running_ = true;
+  }
+
+  uint16_t port() const { return port_; }
+
+  void shutdown(std::chrono::milliseconds grace) {
+    if (!running_) return;
+    running_ = false;
+    state_.draining = true;
+    for (auto& loop : loops_) loop->stopAccepting();
+    if (reloadTimer_) {
+      net::post(loops_.front()->context(), [timer = reloadTimer_] { timer->cancel(); });
+    }
+    {
+      std::unique_lock lock(state_.inFlightMutex);
+      state_.inFlightDone.wait_for(lock, grace, [this] { return state_.inFlight == 0; });
+      if (state_.inFlight != 0) {
+        log::warn("shutdown: requests still in flight after the grace period",
+                  {{"server", state_.options.name}, {"inFlight", int64_t(state_.inFlight)}});
+      }
+    }
+    for (auto& loop : loops_) loop->stop();
+    reloadTimer_.reset();  // before its io_context goes
+    loops_.clear();
+  }
+
+ private:
+  void scheduleReload() {
+    if (!reloadTimer_) {
+      reloadTimer_ = std::make_shared<net::steady_timer>(loops_.front()->context());
+    }
+    reloadTimer_->expires_after(state_.options.tls.reloadInterval);
+    reloadTimer_->async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      if (state_.tls->reloadIfChanged()) state_.metrics.tlsReloads.Increment();
+      scheduleReload();
+    });
+  }
+
+  ServerState state_;  // declared first: sessions touch it until the loops are gone
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  std::shared_ptr<net::steady_timer> reloadTimer_;
+  uint16_t port_ = 0;
+  bool running_ = false;
+};
+
+HttpServer::HttpServer(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(routes), metrics)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() { impl_->start(); }
+
+uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
+
+}  // namespace podmortem::webhooks
