@@ -6,8 +6,10 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CONFIG ?= examples/local.yaml
+# ccache hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps build run test test-release test-asan demo bench-admission format clean
+.PHONY: all deps build run test test-release test-asan demo bench-admission bench-audit format clean
 
 all: build
 
@@ -40,8 +42,15 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
 
+# The one-minute tour, against the server `make run` started (run it in another terminal).
+demo:
+	./scripts/demo.sh
+
 bench-admission: build
 	./bench/admission.sh
+
+bench-audit: build
+	./bench/audit.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

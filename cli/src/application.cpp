@@ -2,16 +2,21 @@
 
 #include <nlohmann/json.hpp>
 #include <prometheus/gauge.h>
+#include <filesystem>
 #include <thread>
 
 #include "podmortem/cli/application_hooks.h"
+#include "podmortem/controller/audit_trigger_runner.h"
 #include "podmortem/controller/evidence_store.h"
+#include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/core/log.h"
 #include "podmortem/core/version.h"
 #include "podmortem/policy/directory_watcher.h"
 #include "podmortem/policy/policy_store.h"
+#include "podmortem/policy/correlation_window.h"
 #include "podmortem/webhooks/admission_handler.h"
+#include "podmortem/webhooks/audit_handler.h"
 #include "podmortem/webhooks/cpu_check.h"
 #include "podmortem/webhooks/http_metrics.h"
 #include "podmortem/webhooks/http_server.h"
@@ -33,14 +38,18 @@ class Application::Impl {
         hooks_(hooks),
         httpMetrics_(metrics_.registry()),
         admissionMetrics_(metrics_.registry()),
-        snapshotMetrics_(metrics_.registry()) {}
+        auditMetrics_(metrics_.registry()),
+        snapshotMetrics_(metrics_.registry()),
+        podCache_(10'000) {}
 
   void start() {
     if (auto reason = webhooks::unsupportedCpuReason(); !reason.empty()) {
       throw std::runtime_error(reason);
     }
     startPolicies();
+    startAuditWindow();
     startCapture();
+    startAuditIngest();
     webhooks::TlsFiles tls{config_.tls.certFile, config_.tls.keyFile, config_.tls.clientCAFile,
                            config_.tls.reloadInterval};
     if (tls.certFile.empty() != tls.keyFile.empty()) {
@@ -88,11 +97,18 @@ class Application::Impl {
                {"metrics", metricsAddress.host + ":" + std::to_string(metricsServer_->port())}});
   }
 
+  // Stops in dependency order: no new requests, then the audit worker (it may start captures),
+  // then the captures (their callbacks answer into the stopped server, harmlessly), and only
+  // then the admission handler whose timers those callbacks hold.
   void stop() {
     ready_ = false;
     if (webhookServer_) webhookServer_->shutdown(config_.limits.shutdownTimeout);
     if (metricsServer_) metricsServer_->shutdown(std::chrono::milliseconds(500));
     if (policyWatcher_) policyWatcher_->stop();
+    auditHandler_.reset();
+    auditRunner_.reset();
+    snapshots_.reset();
+    admission_.reset();
   }
 
   uint16_t webhookPort() const { return webhookServer_ ? webhookServer_->port() : 0; }
@@ -122,6 +138,7 @@ class Application::Impl {
         {"GET", "/readyz", "readyz", false,
          [this](HttpRequest&, Respond respond) {
            nlohmann::json body = {{"status", ready_ ? "ready" : "not ready"}};
+           if (!auditWarning_.empty()) body["warnings"] = {auditWarning_};
            HttpResponse response = jsonOk(body);
            if (!ready_) response.status = 503;
            respond(std::move(response));
@@ -155,14 +172,75 @@ class Application::Impl {
     if (!config_.signingKeyFile.empty()) signer = controller::loadSigner(config_.signingKeyFile);
     evidence_ = std::make_unique<controller::FileEvidenceStore>(config_.evidenceDir,
                                                                 std::move(signer));
-    auto collectors = controller::CollectorRegistry::localDefaults();
+    auto collectors = controller::CollectorRegistry::localDefaults(window_, config_.audit.window);
     for (const auto& collector : hooks_.collectors) collectors.add(collector);
     controller::SnapshotManager::Options options;
     options.workers = config_.snapshotWorkers;
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
+    webhooks::AdmissionHandler::Options admissionOptions;
+    admissionOptions.correlation = [window = window_](const policy::Policy& policy,
+                                                      std::string_view namespaceName,
+                                                      std::string_view podName) {
+      return controller::correlationHolds(policy, *window, namespaceName, podName,
+                                          std::chrono::system_clock::now());
+    };
     admission_ = std::make_unique<webhooks::AdmissionHandler>(
-        policies_, *snapshots_, admissionMetrics_, webhooks::AdmissionHandler::Options{});
+        policies_, *snapshots_, podCache_, admissionMetrics_, std::move(admissionOptions));
+  }
+
+  void startAuditWindow() {
+    policy::CorrelationWindow::Options options;
+    options.window = config_.audit.window;
+    options.maxEvents = config_.audit.maxEvents;
+    options.spoolDir = config_.audit.spoolDir.empty()
+                           ? (std::filesystem::path(config_.stateDir) / "audit-spool").string()
+                           : config_.audit.spoolDir;
+    window_ = std::make_shared<policy::CorrelationWindow>(options);
+    metrics_.onRender([this] {
+      window_->expire(std::chrono::system_clock::now());
+      auditMetrics_.indexEvents.Set(static_cast<double>(window_->size()));
+      uint64_t evictions = window_->evictions();
+      auto exported = static_cast<uint64_t>(auditMetrics_.indexEvictions.Value());
+      if (evictions > exported) {
+        auditMetrics_.indexEvictions.Increment(static_cast<double>(evictions - exported));
+      }
+    });
+  }
+
+  void startAuditIngest() {
+    webhooks::AuditHandler::Options options;
+    options.auth = config_.audit.auth;
+    options.queueBatches = config_.audit.queueBatches;
+    options.maxEventBytes = config_.audit.maxEventBytes;
+    switch (config_.audit.auth) {
+      case core::AuditAuth::kDisabled:
+        log::info("audit ingest is off until audit.auth is set (mtls, token or none)");
+        break;
+      case core::AuditAuth::kNone:
+        auditWarning_ = "audit.auth is none: anyone who can reach /audit can post audit events";
+        log::warn(auditWarning_);
+        break;
+      case core::AuditAuth::kMtls:
+        if (config_.tls.clientCAFile.empty()) {
+          throw std::runtime_error("audit.auth is mtls but tls.clientCAFile is not set");
+        }
+        break;
+      case core::AuditAuth::kToken:
+        if (config_.audit.tokenFile.empty()) {
+          throw std::runtime_error("audit.auth is token but audit.tokenFile is not set");
+        }
+        options.token = webhooks::loadOrCreateAuditToken(config_.audit.tokenFile);
+        break;
+    }
+    auditRunner_ = std::make_unique<controller::AuditTriggerRunner>(policies_, *snapshots_,
+                                                                     podCache_, *window_);
+    auditHandler_ = std::make_unique<webhooks::AuditHandler>(
+        options, *window_, auditMetrics_,
+        [this](const policy::AuditEvent& event) {
+          if (hooks_.auditEventObserver) hooks_.auditEventObserver(event);
+          auditRunner_->onEvent(event);
+        });
   }
 
   std::vector<Route> webhookRoutes() {
@@ -170,6 +248,10 @@ class Application::Impl {
     routes.push_back({"POST", "/validate", "validate", true,
                       [this](HttpRequest& request, Respond respond) {
                         admission_->handle(request, std::move(respond));
+                      }});
+    routes.push_back({"POST", "/audit", "audit", true,
+                      [this](HttpRequest& request, Respond respond) {
+                        auditHandler_->handle(request, std::move(respond));
                       }});
     return routes;
   }
@@ -190,12 +272,18 @@ class Application::Impl {
   webhooks::MetricsRegistry metrics_;
   webhooks::HttpMetrics httpMetrics_;
   webhooks::AdmissionMetrics admissionMetrics_;
+  webhooks::AuditMetrics auditMetrics_;
   controller::SnapshotMetrics snapshotMetrics_;
   policy::PolicyStore policies_;
+  controller::PodCache podCache_;
+  std::shared_ptr<policy::CorrelationWindow> window_;
+  std::string auditWarning_;
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
   std::unique_ptr<controller::FileEvidenceStore> evidence_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
+  std::unique_ptr<controller::AuditTriggerRunner> auditRunner_;
+  std::unique_ptr<webhooks::AuditHandler> auditHandler_;
   std::string caFile_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<webhooks::HttpServer> webhookServer_;

@@ -229,10 +229,7 @@ WriteResult FileEvidenceStore::write(const SnapshotContent& content) {
                      {{"snapshotId", content.id}, {"bundle", bundle}, {"reason", error}});
     return failed(error + " (the bundle was kept at " + finalDir + ")", std::move(result));
   }
-  core::log::info("evidence snapshot stored", {{"snapshotId", content.id},
-                                               {"bundle", bundle},
-                                               {"phase", toString(result.phase)},
-                                               {"bytes", result.bytesWritten}});
+  // The snapshot manager logs the outcome with the capture's context.
   return result;
 }
 

@@ -11,29 +11,59 @@ namespace {
 class PodCollector final : public Collector {
  public:
   std::string_view name() const override { return "pod"; }
-  std::vector<Artifact> collect(const CaptureRequest& request) override {
+  Collected collect(const CaptureRequest& request) override {
     Artifact artifact{"pod.json", "pod", request.podJson, ""};
     if (request.podJson.empty()) {
       artifact.error =
           "the request did not carry the pod (an eviction names it only) and no earlier "
           "admission request or Kubernetes API provided it";
     }
-    std::vector<Artifact> artifacts{artifact};
+    Collected collected;
+    collected.artifacts.push_back(artifact);
     if (!request.triggerObjectJson.empty()) {
-      artifacts.push_back({"request-object.json", "pod", request.triggerObjectJson, ""});
+      collected.artifacts.push_back({"request-object.json", "pod", request.triggerObjectJson, ""});
     }
-    return artifacts;
+    return collected;
   }
 };
 
-// audit-trail.jsonl: the correlated audit events. Without the audit index it is empty, which
-// the manifest records rather than leaving the file out.
-class EmptyAuditTrailCollector final : public Collector {
+// audit-trail.jsonl: the window's audit events for the pod and for the users who acted on it,
+// raw and in time order, one per line. Without audit ingest the file is empty, which the
+// manifest records rather than leaving the file out.
+class AuditTrailCollector final : public Collector {
  public:
+  AuditTrailCollector(std::shared_ptr<const policy::CorrelationQuery> audit,
+                      std::chrono::milliseconds auditWindow)
+      : audit_(std::move(audit)), auditWindow_(auditWindow) {}
   std::string_view name() const override { return "auditTrail"; }
-  std::vector<Artifact> collect(const CaptureRequest&) override {
-    return {{"audit-trail.jsonl", "auditTrail", "", ""}};
+  Collected collect(const CaptureRequest& request) override {
+    Collected collected;
+    auto now = std::chrono::system_clock::now();
+    auto since = now - request.correlationWindow.value_or(auditWindow_);
+    policy::CorrelationQuery::Trail trail;
+    if (audit_) trail = audit_->trailForPod(request.pod.namespaceName, request.pod.name, since);
+    std::string lines;
+    for (const auto& event : trail.rawEvents) {
+      lines += event;
+      lines += '\n';
+    }
+    collected.artifacts.push_back({"audit-trail.jsonl", "auditTrail", std::move(lines), ""});
+    auto micros = [](int64_t value) {
+      return formatTimestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(value)));
+    };
+    collected.manifest["auditTrail"] = {
+        {"events", trail.rawEvents.size()},
+        {"podEvents", trail.podEvents},
+        {"userEvents", trail.userEvents},
+        {"windowStart", formatTimestamp(since)},
+        {"windowEnd", trail.windowEndMicros > 0 ? micros(trail.windowEndMicros) : formatTimestamp(now)},
+        {"ingest", audit_ ? "enabled" : "disabled"}};
+    return collected;
   }
+
+ private:
+  std::shared_ptr<const policy::CorrelationQuery> audit_;
+  std::chrono::milliseconds auditWindow_;
 };
 
 // Collectors that read live state from the API server.
@@ -41,8 +71,11 @@ class NeedsKubernetesCollector final : public Collector {
  public:
   explicit NeedsKubernetesCollector(std::string name) : name_(std::move(name)) {}
   std::string_view name() const override { return name_; }
-  std::vector<Artifact> collect(const CaptureRequest&) override {
-    return {{name_ + ".json", name_, "", "needs a Kubernetes API; none is configured"}};
+  Collected collect(const CaptureRequest&) override {
+    Collected collected;
+    collected.artifacts.push_back(
+        {name_ + ".json", name_, "", "needs a Kubernetes API; none is configured"});
+    return collected;
   }
 
  private:
@@ -51,13 +84,14 @@ class NeedsKubernetesCollector final : public Collector {
 
 }  // namespace
 
-CollectorRegistry CollectorRegistry::localDefaults() {
+CollectorRegistry CollectorRegistry::localDefaults(
+    std::shared_ptr<const policy::CorrelationQuery> audit, std::chrono::milliseconds auditWindow) {
   CollectorRegistry registry;
   for (const auto& name : policy::knownCollectors()) {
     registry.add(std::make_shared<NeedsKubernetesCollector>(name));
   }
   registry.add(std::make_shared<PodCollector>());
-  registry.add(std::make_shared<EmptyAuditTrailCollector>());
+  registry.add(std::make_shared<AuditTrailCollector>(std::move(audit), auditWindow));
   return registry;
 }
 

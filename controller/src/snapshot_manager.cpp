@@ -52,7 +52,7 @@ class SnapshotManager::Impl {
         options_(options),
         workers_(std::max(1u, options.workers)),
         // Bundles are written on their own threads, so hung collectors cannot hold them up.
-        writers_(2),
+        writers_(std::max(2u, options.workers)),
         timerGuard_(net::make_work_guard(timers_)),
         timerThread_([this] { timers_.run(); }) {}
 
@@ -106,7 +106,7 @@ class SnapshotManager::Impl {
     Clock::time_point started = Clock::now();
     std::chrono::system_clock::time_point createdAt = std::chrono::system_clock::now();
     std::mutex mutex;
-    std::vector<std::optional<std::vector<Artifact>>> results;
+    std::vector<std::optional<Collected>> results;
     size_t pending = 0;
     bool finalized = false;
   };
@@ -136,22 +136,24 @@ class SnapshotManager::Impl {
 
   void runCollector(const std::shared_ptr<Job>& job, size_t index) {
     const std::string& name = job->request.collectors[index];
-    std::vector<Artifact> artifacts;
+    Collected collected;
     auto collector = collectors_.find(name);
     if (!collector) {
-      artifacts.push_back({name, name, "", "no such collector"});
+      collected.artifacts.push_back({name, name, "", "no such collector"});
     } else {
       try {
-        artifacts = collector->collect(job->request);
+        collected = collector->collect(job->request);
       } catch (const std::exception& error) {
-        artifacts = {{name, name, "", std::string("collector failed: ") + error.what()}};
+        collected = Collected{};
+        collected.artifacts.push_back(
+            {name, name, "", std::string("collector failed: ") + error.what()});
       }
     }
     bool last = false;
     {
       std::lock_guard lock(job->mutex);
       if (job->finalized) return;  // too late: the bundle went without it
-      job->results[index] = std::move(artifacts);
+      job->results[index] = std::move(collected);
       last = --job->pending == 0;
     }
     if (last) {
@@ -169,7 +171,10 @@ class SnapshotManager::Impl {
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job->started);
       for (size_t i = 0; i < job->results.size(); ++i) {
         if (job->results[i]) {
-          for (auto& artifact : *job->results[i]) content.artifacts.push_back(std::move(artifact));
+          for (auto& artifact : job->results[i]->artifacts) {
+            content.artifacts.push_back(std::move(artifact));
+          }
+          for (auto& [key, value] : job->results[i]->manifest.items()) content.extra[key] = value;
         } else {
           const auto& name = job->request.collectors[i];
           content.artifacts.push_back(

@@ -134,6 +134,44 @@ const std::map<std::string, KeySpec>& keySpecs() {
       {"limits.shutdownTimeout",
        {"on SIGTERM, how long in-flight requests may take to finish (default 10s)",
         durationSetter(&LimitsConfig::shutdownTimeout)}},
+      {"audit.auth",
+       {"who may POST /audit: mtls (client certificate from tls.clientCAFile), token (bearer "
+        "token from audit.tokenFile) or none; unset refuses everyone",
+        [](Config& c, const std::string& v, const fs::path&) {
+          static const std::map<std::string, AuditAuth> modes = {
+              {"mtls", AuditAuth::kMtls}, {"token", AuditAuth::kToken}, {"none", AuditAuth::kNone}};
+          auto it = modes.find(v);
+          if (it == modes.end()) badValue("one of mtls, token, none", v);
+          c.audit.auth = it->second;
+        }}},
+      {"audit.tokenFile",
+       {"file holding the bearer token for audit.auth token (made with a random token if missing)",
+        [](Config& c, const std::string& v, const fs::path& base) {
+          c.audit.tokenFile = resolvePath(v, base);
+        }}},
+      {"audit.window", {"how long audit events are kept for correlation (default 30m)",
+                        [](Config& c, const std::string& v, const fs::path&) {
+                          c.audit.window = parsePositiveDuration(v);
+                        }}},
+      {"audit.maxEvents", {"audit events kept at most; the oldest go first (default 1000000)",
+                           [](Config& c, const std::string& v, const fs::path&) {
+                             c.audit.maxEvents = parseUnsigned(v, 1, 100'000'000);
+                           }}},
+      {"audit.maxEventBytes",
+       {"largest single audit event accepted, in bytes (default 262144)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.audit.maxEventBytes = parseUnsigned(v, 1024, uint64_t{64} << 20);
+        }}},
+      {"audit.queueBatches",
+       {"audit batches waiting to be indexed; when full /audit answers 429 (default 64)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.audit.queueBatches = static_cast<uint32_t>(parseUnsigned(v, 1, 100'000));
+        }}},
+      {"audit.spoolDir",
+       {"folder for the raw audit events of the window (default <stateDir>/audit-spool)",
+        [](Config& c, const std::string& v, const fs::path& base) {
+          c.audit.spoolDir = resolvePath(v, base);
+        }}},
       {"threads", {"event-loop threads (default 0: one per core)",
                    [](Config& c, const std::string& v, const fs::path&) {
                      c.threads = static_cast<uint32_t>(parseUnsigned(v, 0, 256));

@@ -512,7 +512,7 @@ void DocumentReader::readActions(const Node& node, const std::string& path, Acti
 
 SnapshotAction DocumentReader::readSnapshot(const Node& node, const std::string& path) {
   SnapshotAction snapshot;
-  auto fields = readMap(node, path, {"collectors", "holdDeletion", "onTimeout"}, true);
+  auto fields = readMap(node, path, {"collectors", "holdDeletion", "onTimeout", "logs"}, true);
   if (!fields)
     return snapshot;
 
@@ -566,6 +566,28 @@ SnapshotAction DocumentReader::readSnapshot(const Node& node, const std::string&
         problem(onTimeout, onTimeoutPath, "must be one of allow, deny");
       }
     }
+  }
+
+  Node logs = field(*fields, "logs");
+  std::string logsPath = fieldPath(path, "logs");
+  std::optional<FieldMap> logFields;
+  if (!isAbsent(logs))
+    logFields = readMap(logs, logsPath, {"limitBytes", "tailLines"}, true);
+  if (logFields) {
+    auto positive = [&](const char* name, int64_t max, int64_t& into) {
+      Node value = field(*logFields, name);
+      std::string valuePath = fieldPath(logsPath, name);
+      if (isAbsent(value))
+        return;
+      if (auto number = readInt(value, valuePath)) {
+        if (*number < 1 || *number > max)
+          problem(value, valuePath, "must be from 1 to " + std::to_string(max));
+        else
+          into = *number;
+      }
+    };
+    positive("limitBytes", kMaxLogLimitBytes, snapshot.logLimitBytes);
+    positive("tailLines", 10'000'000, snapshot.logTailLines);
   }
   return snapshot;
 }

@@ -185,10 +185,12 @@ TEST(AdmissionTest, EvictionIsCapturedWithThePodFromAnEarlierAdmissionRequest) {
 class HangingCollector : public controller::Collector {
  public:
   std::string_view name() const override { return "pod"; }
-  std::vector<controller::Artifact> collect(const controller::CaptureRequest&) override {
+  controller::Collected collect(const controller::CaptureRequest&) override {
     std::unique_lock lock(mutex_);
     released_.wait(lock, [this] { return release_; });
-    return {{"pod.json", "pod", "{}", ""}};
+    controller::Collected collected;
+    collected.artifacts.push_back({"pod.json", "pod", "{}", ""});
+    return collected;
   }
   void release() {
     std::lock_guard lock(mutex_);

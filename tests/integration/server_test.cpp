@@ -56,7 +56,7 @@ TEST(CliTest, UnknownCommandOrFlagPrintsUsageAndExits2) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"serve", "verify", "version"}) {
+  for (const char* command : {"serve", "verify", "replay", "version"}) {
     auto help = runCommand(std::string(PODMORTEM_BINARY) + " " + command + " --help");
     EXPECT_EQ(help.exitCode, 0) << command;
     EXPECT_NE(help.output.find("Usage: podmortem " + std::string(command)), std::string::npos);

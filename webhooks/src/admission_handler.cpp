@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "admission_review.h"
-#include "pod_cache.h"
+#include "podmortem/controller/pod_cache.h"
 #include "podmortem/core/duration.h"
 #include "podmortem/core/log.h"
 #include "podmortem/webhooks/http_metrics.h"
@@ -56,12 +56,12 @@ struct HeldAnswer {
 class AdmissionHandler::Impl {
  public:
   Impl(policy::PolicyStore& policies, controller::SnapshotManager& snapshots,
-       AdmissionMetrics& metrics, Options options)
+       controller::PodCache& podCache, AdmissionMetrics& metrics, Options options)
       : policies_(policies),
         snapshots_(snapshots),
         metrics_(metrics),
         options_(std::move(options)),
-        podCache_(options_.podCacheCapacity),
+        podCache_(podCache),
         guard_(net::make_work_guard(timers_)),
         timerThread_([this] { timers_.run(); }) {}
 
@@ -103,10 +103,16 @@ class AdmissionHandler::Impl {
         podJson = std::string(request.objectJson);
         podSource = "admission";
         podKnown = true;
-        if (!pod.name.empty()) podCache_.remember(pod, podJson);
+        if (!pod.name.empty()) {
+          podCache_.remember({{pod.namespaceName, pod.name, pod.uid, pod.node}, pod.labels, podJson});
+        }
       }
     } else if (auto cached = podCache_.find(request.namespaceName, request.name)) {
-      pod = cached->summary;
+      pod.namespaceName = cached->identity.namespaceName;
+      pod.name = cached->identity.name;
+      pod.uid = cached->identity.uid;
+      pod.node = cached->identity.node;
+      pod.labels = cached->labels;
       podJson = cached->json;
       podSource = "earlier admission request";
       podKnown = true;
@@ -249,6 +255,9 @@ class AdmissionHandler::Impl {
                                  std::chrono::system_clock::now()};
       capture_request.policyName = capture.policy->name;
       capture_request.collectors = capture.policy->actions.snapshot->collectors;
+      if (capture.policy->correlation) {
+        capture_request.correlationWindow = capture.policy->correlation->window;
+      }
       // One snapshot per pod, policy and trigger, however often the API server calls.
       std::string podKey = pod.uid.empty() ? pod.namespaceName + "/" + pod.name : pod.uid;
       std::string key = podKey + "|" + capture.policy->name + "|" + capture.triggerName;
@@ -329,7 +338,7 @@ class AdmissionHandler::Impl {
   controller::SnapshotManager& snapshots_;
   AdmissionMetrics& metrics_;
   Options options_;
-  PodCache podCache_;
+  controller::PodCache& podCache_;
   net::io_context timers_;
   net::executor_work_guard<net::io_context::executor_type> guard_;
   std::thread timerThread_;
@@ -337,8 +346,9 @@ class AdmissionHandler::Impl {
 
 AdmissionHandler::AdmissionHandler(policy::PolicyStore& policies,
                                    controller::SnapshotManager& snapshots,
-                                   AdmissionMetrics& metrics, Options options)
-    : impl_(std::make_unique<Impl>(policies, snapshots, metrics, std::move(options))) {}
+                                   controller::PodCache& podCache, AdmissionMetrics& metrics,
+                                   Options options)
+    : impl_(std::make_unique<Impl>(policies, snapshots, podCache, metrics, std::move(options))) {}
 
 AdmissionHandler::~AdmissionHandler() = default;
 

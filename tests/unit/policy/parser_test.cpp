@@ -55,6 +55,7 @@ spec:
       collectors: [pod, auditTrail, logs]
       holdDeletion: 20s
       onTimeout: deny
+      logs: {limitBytes: 1048576, tailLines: 500}
     labels: {podmortem.io/suspect: "true"}
     annotations: {podmortem.io/note: "captured: see the evidence store"}
     quarantine: true
@@ -146,6 +147,8 @@ TEST(ParserTest, FullExampleParsesWithEveryField) {
             (std::vector<std::string>{"pod", "auditTrail", "logs"}));
   EXPECT_EQ(policy.actions.snapshot->holdDeletion, seconds(20));
   EXPECT_EQ(policy.actions.snapshot->onTimeout, OnTimeout::kDeny);
+  EXPECT_EQ(policy.actions.snapshot->logLimitBytes, 1048576);
+  EXPECT_EQ(policy.actions.snapshot->logTailLines, 500);
   EXPECT_EQ(policy.actions.labels, (Labels{{"podmortem.io/suspect", "true"}}));
   EXPECT_EQ(policy.actions.annotations,
             (Labels{{"podmortem.io/note", "captured: see the evidence store"}}));
@@ -460,6 +463,13 @@ INSTANTIATE_TEST_SUITE_P(
                        "spec.actions.snapshot.onTimeout", "must be one of allow, deny"},
         ValidationCase{"UnknownSnapshotField", withActions("{snapshot: {hold: 10s}}"),
                        "spec.actions.snapshot.hold", "unknown field"},
+        ValidationCase{"LogLimitBytesZero", withActions("{snapshot: {logs: {limitBytes: 0}}}"),
+                       "spec.actions.snapshot.logs.limitBytes", "must be from 1 to"},
+        ValidationCase{"LogTailLinesNotANumber",
+                       withActions("{snapshot: {logs: {tailLines: many}}}"),
+                       "spec.actions.snapshot.logs.tailLines", "integer"},
+        ValidationCase{"UnknownLogsField", withActions("{snapshot: {logs: {since: 1h}}}"),
+                       "spec.actions.snapshot.logs.since", "unknown field"},
         ValidationCase{"LabelValueInvalid", withActions("{labels: {podmortem.io/suspect: 'yes!'}}"),
                        "spec.actions.labels[podmortem.io/suspect]", "label value"},
         ValidationCase{"LabelKeyInvalid", withActions("{labels: {'bad key': x}}"),

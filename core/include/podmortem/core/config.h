@@ -26,6 +26,20 @@ struct LimitsConfig {
   std::chrono::milliseconds shutdownTimeout{std::chrono::seconds(10)};
 };
 
+// Who may POST audit events. Unset: the /audit endpoint refuses everyone (403) until an
+// authentication mode is chosen; `none` must be chosen explicitly.
+enum class AuditAuth { kDisabled, kMtls, kToken, kNone };
+
+struct AuditConfig {
+  AuditAuth auth = AuditAuth::kDisabled;
+  std::string tokenFile;  // auth token: made (random, 0600) when missing
+  std::chrono::milliseconds window{std::chrono::minutes(30)};
+  uint64_t maxEvents = 1'000'000;
+  uint64_t maxEventBytes = 256 * 1024;
+  uint32_t queueBatches = 64;  // batches waiting to be indexed; more get 429
+  std::string spoolDir;        // raw events on disk; empty: <stateDir>/audit-spool
+};
+
 struct Config {
   std::string listen = "0.0.0.0:8443";
   std::string metricsListen = "0.0.0.0:9090";
@@ -37,6 +51,7 @@ struct Config {
   std::string signingKeyFile;  // empty: manifests are hashed and chained, not signed
   uint32_t snapshotWorkers = 4;
   LimitsConfig limits;
+  AuditConfig audit;
   uint32_t threads = 0;  // 0: one event loop per core
   log::Level logLevel = log::Level::kInfo;
   log::Format logFormat = log::Format::kJson;

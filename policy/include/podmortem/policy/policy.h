@@ -66,10 +66,17 @@ struct Correlation {
   std::vector<AuditRequirement> requireAudit;
 };
 
+// Caps on what the logs collectors fetch per container (actions.snapshot.logs): a chatty
+// container must not fill the evidence volume or outlast the hold time.
+inline constexpr int64_t kDefaultLogLimitBytes = 10 * 1024 * 1024;
+inline constexpr int64_t kMaxLogLimitBytes = 256 * 1024 * 1024;
+
 struct SnapshotAction {
   std::vector<std::string> collectors;  // never empty after parsing
   std::chrono::milliseconds holdDeletion = kDefaultHoldDeletion;
   OnTimeout onTimeout = OnTimeout::kAllow;
+  int64_t logLimitBytes = kDefaultLogLimitBytes;  // logs.limitBytes
+  int64_t logTailLines = 0;                       // logs.tailLines; 0 = no line limit
 };
 
 struct Actions {

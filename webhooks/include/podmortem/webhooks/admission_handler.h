@@ -5,6 +5,7 @@
 #include <memory>
 #include <string_view>
 
+#include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/admission_metrics.h"
@@ -26,12 +27,11 @@ class AdmissionHandler {
   struct Options {
     // Cut from the API server's own ?timeout= so our answer arrives before it gives up.
     std::chrono::milliseconds minimumMargin{std::chrono::milliseconds(500)};
-    size_t podCacheCapacity = 10'000;
     CorrelationCheck correlation;  // empty: requireAudit never holds
   };
 
   AdmissionHandler(policy::PolicyStore& policies, controller::SnapshotManager& snapshots,
-                   AdmissionMetrics& metrics, Options options);
+                   controller::PodCache& podCache, AdmissionMetrics& metrics, Options options);
   ~AdmissionHandler();
 
   void handle(HttpRequest& request, Respond respond);

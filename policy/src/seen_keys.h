@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "window_entry.h"
+
+namespace podmortem::policy {
+
+// The (auditID, stage) keys of the events in the window, for deduplication. Open addressing
+// over entry slots, 4 bytes a bucket at most half full, instead of a node-based set at ~40
+// bytes an event; the keys themselves are read from the entries. A key lives exactly as long
+// as its entry. Not thread-safe; the owner locks.
+class SeenKeys {
+ public:
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+
+  explicit SeenKeys(const std::vector<Entry>& entries);
+
+  // The slot of the entry with `key`, or kNotFound.
+  uint32_t find(const DedupKey& key) const;
+  // The entry at `slot` must be filled in, and stay unchanged until erase(slot).
+  void insert(uint32_t slot);
+  void erase(uint32_t slot);
+
+ private:
+  size_t mask() const { return buckets_.size() - 1; }
+  size_t home(uint32_t slot) const;
+  void place(uint32_t slot);
+
+  const std::vector<Entry>& entries_;
+  std::vector<uint32_t> buckets_;  // slots; a power of two in size
+  size_t count_ = 0;
+};
+
+}  // namespace podmortem::policy

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace podmortem::webhooks {
+
+// Every family the audit ingest exports.
+struct AuditMetrics {
+  explicit AuditMetrics(prometheus::Registry& registry);
+
+  // podmortem_audit_events_total{result}: accepted, duplicate, malformed, oversized,
+  // rejected_auth (requests refused before their events were read), dropped.
+  prometheus::Family<prometheus::Counter>& events;
+  prometheus::Family<prometheus::Counter>& batches;  // podmortem_audit_batches_total{code}
+  prometheus::Gauge& queueDepth;                      // podmortem_audit_queue_depth
+  prometheus::Gauge& indexEvents;                     // podmortem_audit_index_events
+  prometheus::Counter& indexEvictions;  // podmortem_audit_index_evictions_total
+  prometheus::Histogram& ingestDuration;  // podmortem_audit_ingest_duration_seconds
+
+  prometheus::Counter& result(const char* name) { return events.Add({{"result", name}}); }
+};
+
+}  // namespace podmortem::webhooks

@@ -1,0 +1,44 @@
+#include "podmortem/webhooks/audit_metrics.h"
+
+#include "podmortem/webhooks/http_metrics.h"
+
+namespace podmortem::webhooks {
+
+AuditMetrics::AuditMetrics(prometheus::Registry& registry)
+    : events(prometheus::BuildCounter()
+                 .Name("podmortem_audit_events_total")
+                 .Help("Audit events received, by result: accepted, duplicate, malformed, "
+                       "oversized, rejected_auth (requests), dropped.")
+                 .Register(registry)),
+      batches(prometheus::BuildCounter()
+                  .Name("podmortem_audit_batches_total")
+                  .Help("Audit webhook requests answered, by status code.")
+                  .Register(registry)),
+      queueDepth(prometheus::BuildGauge()
+                     .Name("podmortem_audit_queue_depth")
+                     .Help("Audit batches accepted and waiting to be indexed.")
+                     .Register(registry)
+                     .Add({})),
+      indexEvents(prometheus::BuildGauge()
+                      .Name("podmortem_audit_index_events")
+                      .Help("Audit events in the correlation window.")
+                      .Register(registry)
+                      .Add({})),
+      indexEvictions(prometheus::BuildCounter()
+                         .Name("podmortem_audit_index_evictions_total")
+                         .Help("Audit events dropped from the correlation window for age or "
+                               "for audit.maxEvents.")
+                         .Register(registry)
+                         .Add({})),
+      ingestDuration(prometheus::BuildHistogram()
+                         .Name("podmortem_audit_ingest_duration_seconds")
+                         .Help("Time to decode and index one audit batch.")
+                         .Register(registry)
+                         .Add({}, latencyBuckets())) {
+  for (const char* name :
+       {"accepted", "duplicate", "malformed", "oversized", "rejected_auth", "dropped"}) {
+    result(name);  // every result exported from the start, at 0
+  }
+}
+
+}  // namespace podmortem::webhooks
