@@ -9,7 +9,10 @@ CONFIG ?= examples/local.yaml
 # ccache hits across clones in other folders (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps build run test test-release test-asan demo bench-admission bench-audit format clean
+IMAGE_BUILD_DIR ?= build-image
+IMAGE_ROOT ?= build-image/rootfs
+
+.PHONY: all deps build run test test-release test-asan test-image demo bench-admission bench-audit format clean
 
 all: build
 
@@ -28,8 +31,9 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	./$(BUILD_DIR)/podmortem serve --config $(CONFIG)
 
-# Every test, twice: the Release build (warnings are errors) and an ASan+UBSan build.
-test: deps test-release test-asan
+# Every test, twice: the Release build (warnings are errors) and an ASan+UBSan build; then the
+# container image's build stage, run as the script the Dockerfile runs.
+test: deps test-release test-asan test-image
 
 test-release: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j$(JOBS)
@@ -40,7 +44,12 @@ test-asan: deps
 	  -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
+
+test-image: deps
+	./scripts/image-build.sh $(IMAGE_BUILD_DIR) $(IMAGE_ROOT)
+	bash tests/image_test.sh . $(IMAGE_BUILD_DIR)/podmortem
 
 # The one-minute tour, against the server `make run` started (run it in another terminal).
 demo:
@@ -56,4 +65,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(IMAGE_BUILD_DIR)

@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages podmortem needs to build, test and benchmark.
-# Idempotent: apt-get runs only when a package is missing, so a second call costs
-# a few dpkg queries and nothing else.
+# Installs the Debian 12 packages podmortem needs to build, test and benchmark, and the
+# npm packages of the schema tests (tests/schema/).
+# Idempotent: apt-get runs only when a package is missing and npm only when the lock file
+# changed, so a second call costs a few dpkg queries and nothing else.
 set -euo pipefail
+
+# --build-only: what building the binary needs and nothing else (the image's build stage).
+build_only=false
+[[ "${1:-}" == "--build-only" ]] && build_only=true
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-system-dev libssl-dev
   libcpprest-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
-  prometheus-cpp-dev libgtest-dev libgmock-dev
-  openssl curl jq prometheus wrk nginx-light
+  prometheus-cpp-dev
 )
+if ! $build_only; then
+  packages+=(libgtest-dev libgmock-dev openssl curl jq yq prometheus wrk nginx-light)
+  # node and npm run the schema tests; a node that was installed some other way is kept.
+  if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
+fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -18,15 +29,26 @@ for package in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then
-  sudo_cmd=(sudo)
+$build_only && exit 0
+
+# The schema tests' npm packages, exactly as package-lock.json pins them. npm writes
+# node_modules/.package-lock.json last, so it marks an install that finished; reinstall when
+# it is missing or older than the lock file.
+schema_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/schema" && pwd)"
+installed="$schema_dir/node_modules/.package-lock.json"
+if [[ ! -f "$installed" || "$schema_dir/package-lock.json" -nt "$installed" ]]; then
+  echo "install-deps: installing the npm packages of tests/schema" >&2
+  (cd "$schema_dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
+  touch "$installed"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

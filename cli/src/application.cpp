@@ -8,6 +8,8 @@
 #include "podmortem/cli/application_hooks.h"
 #include "podmortem/controller/audit_trigger_runner.h"
 #include "podmortem/controller/evidence_store.h"
+#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/controller/kubernetes.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/core/log.h"
@@ -17,11 +19,13 @@
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/webhooks/admission_handler.h"
 #include "podmortem/webhooks/audit_handler.h"
+#include "podmortem/webhooks/certificate_info.h"
 #include "podmortem/webhooks/cpu_check.h"
 #include "podmortem/webhooks/http_metrics.h"
 #include "podmortem/webhooks/http_server.h"
 #include "podmortem/webhooks/metrics_registry.h"
 #include "podmortem/webhooks/self_signed.h"
+#include "podmortem/webhooks/webhook_certificates.h"
 
 namespace podmortem::cli {
 
@@ -40,6 +44,7 @@ class Application::Impl {
         admissionMetrics_(metrics_.registry()),
         auditMetrics_(metrics_.registry()),
         snapshotMetrics_(metrics_.registry()),
+        kubeMetrics_(metrics_.registry()),
         podCache_(10'000) {}
 
   void start() {
@@ -47,6 +52,7 @@ class Application::Impl {
       throw std::runtime_error(reason);
     }
     startPolicies();
+    connectKubernetes();
     startAuditWindow();
     startCapture();
     startAuditIngest();
@@ -55,7 +61,12 @@ class Application::Impl {
     if (tls.certFile.empty() != tls.keyFile.empty()) {
       throw std::runtime_error("tls.certFile and tls.keyFile must be set together");
     }
-    if (tls.certFile.empty()) {
+    if (config_.tls.manageSecret) {
+      auto files = startManagedCertificates();
+      tls.certFile = files.certFile;
+      tls.keyFile = files.keyFile;
+      caFile_ = files.caFile;
+    } else if (tls.certFile.empty()) {
       auto generated = webhooks::ensureSelfSignedCertificate(config_.stateDir, config_.tls.dnsNames);
       tls.certFile = generated.certFile;
       tls.keyFile = generated.keyFile;
@@ -66,6 +77,9 @@ class Application::Impl {
     } else {
       caFile_ = tls.certFile;
     }
+
+    servingCertFile_ = tls.certFile;
+    startHostGauges();
 
     auto webhookAddress = core::parseHostPort("listen", config_.listen);
     webhooks::ServerOptions webhookOptions;
@@ -90,6 +104,7 @@ class Application::Impl {
 
     webhookServer_->start();
     metricsServer_->start();
+    if (kubernetes_) kubernetes_->start();
     ready_ = true;
     log::info("podmortem is serving",
               {{"version", std::string(core::version())},
@@ -109,6 +124,9 @@ class Application::Impl {
     auditRunner_.reset();
     snapshots_.reset();
     admission_.reset();
+    // Last: the live collectors and the EvidenceSnapshot recorder use its client.
+    if (certificates_) certificates_->stop();
+    if (kubernetes_) kubernetes_->stop();
   }
 
   uint16_t webhookPort() const { return webhookServer_ ? webhookServer_->port() : 0; }
@@ -137,10 +155,15 @@ class Application::Impl {
          [this](HttpRequest&, Respond respond) { respond(jsonOk({{"status", "ok"}})); }},
         {"GET", "/readyz", "readyz", false,
          [this](HttpRequest&, Respond respond) {
-           nlohmann::json body = {{"status", ready_ ? "ready" : "not ready"}};
+           // Not ready until the ForensicPolicies were listed: a replica without them would let
+           // protected pods go uncaptured.
+           bool policiesLoaded = !kubernetes_ || kubernetes_->policiesSynced();
+           bool ready = ready_ && policiesLoaded;
+           nlohmann::json body = {{"status", ready ? "ready" : "not ready"}};
+           if (!policiesLoaded) body["reason"] = "ForensicPolicies not listed from the API server yet";
            if (!auditWarning_.empty()) body["warnings"] = {auditWarning_};
            HttpResponse response = jsonOk(body);
-           if (!ready_) response.status = 503;
+           if (!ready) response.status = 503;
            respond(std::move(response));
          }},
     };
@@ -167,15 +190,94 @@ class Application::Impl {
     policyWatcher_->start();
   }
 
+  // tls.manageSecret: the certificate lives in a Secret shared by the replicas; this one keeps
+  // a local copy the TLS server reloads.
+  webhooks::GeneratedCertificate startManagedCertificates() {
+    if (!kubernetes_) {
+      throw std::runtime_error("tls.manageSecret needs a Kubernetes API; kubernetes.mode found none");
+    }
+    if (!config_.tls.certFile.empty()) {
+      throw std::runtime_error("tls.manageSecret and tls.certFile cannot both be set");
+    }
+    webhooks::WebhookCertificates::Options options;
+    options.namespaceName = kubernetes_->namespaceName();
+    options.secretName = config_.tls.secretName;
+    options.webhookConfiguration = config_.tls.webhookConfiguration;
+    options.dnsNames = config_.tls.dnsNames;
+    options.dir = (std::filesystem::path(config_.stateDir) / "webhook").string();
+    certificates_ = std::make_unique<webhooks::WebhookCertificates>(kubernetes_->client(), options);
+    std::string error = certificates_->sync();
+    if (error.empty()) {
+      log::info("webhook certificate is in place", {{"secret", options.secretName}});
+    } else {
+      // Serving a local certificate the API server does not trust yet beats not serving: the
+      // background sync keeps trying, and failurePolicy Ignore covers the gap.
+      log::warn("webhook certificate Secret not in sync yet; retrying in the background",
+                {{"error", error}});
+    }
+    certificates_->start();
+    return certificates_->files();
+  }
+
+  // Gauges read from the host at each scrape: what the alerts on expiring certificates and a
+  // filling evidence volume need.
+  void startHostGauges() {
+    auto& expiry = prometheus::BuildGauge()
+                       .Name("podmortem_tls_certificate_expiry_timestamp_seconds")
+                       .Help("When the serving certificate expires, in seconds since the epoch.")
+                       .Register(metrics_.registry())
+                       .Add({});
+    auto& volume = prometheus::BuildGauge()
+                       .Name("podmortem_evidence_volume_size_bytes")
+                       .Help("Size of the filesystem holding evidence.dir.")
+                       .Register(metrics_.registry())
+                       .Add({});
+    auto& available = prometheus::BuildGauge()
+                          .Name("podmortem_evidence_volume_available_bytes")
+                          .Help("Bytes still free for podmortem on the filesystem holding "
+                                "evidence.dir.")
+                          .Register(metrics_.registry())
+                          .Add({});
+    metrics_.onRender([this, &expiry, &volume, &available] {
+      if (auto notAfter = webhooks::certificateNotAfter(servingCertFile_)) {
+        expiry.Set(static_cast<double>(std::chrono::system_clock::to_time_t(*notAfter)));
+      }
+      std::error_code ec;
+      auto space = std::filesystem::space(config_.evidenceDir, ec);
+      if (!ec) {
+        volume.Set(static_cast<double>(space.capacity));
+        available.Set(static_cast<double>(space.available));
+      }
+    });
+  }
+
+  void connectKubernetes() {
+    auto connection = controller::Kubernetes::resolveConnection(config_);
+    if (!connection) {
+      log::info("no Kubernetes API: local mode (policies from files, local collectors only)");
+      return;
+    }
+    kubernetes_ = std::make_unique<controller::Kubernetes>(config_, std::move(*connection),
+                                                           kubeMetrics_, policies_);
+  }
+
+  std::string evidenceDir() const {
+    if (!config_.evidencePerReplica) return config_.evidenceDir;
+    // Replicas sharing one volume each keep their own folder and ledger: two writers never
+    // append to the same chain.
+    return (std::filesystem::path(config_.evidenceDir) / controller::replicaIdentity(config_)).string();
+  }
+
   void startCapture() {
     std::unique_ptr<controller::Signer> signer;
     if (!config_.signingKeyFile.empty()) signer = controller::loadSigner(config_.signingKeyFile);
-    evidence_ = std::make_unique<controller::FileEvidenceStore>(config_.evidenceDir,
-                                                                std::move(signer));
+    evidence_ = std::make_unique<controller::FileEvidenceStore>(evidenceDir(), std::move(signer));
     auto collectors = controller::CollectorRegistry::localDefaults(window_, config_.audit.window);
+    if (kubernetes_) kubernetes_->addCollectors(collectors);
     for (const auto& collector : hooks_.collectors) collectors.add(collector);
     controller::SnapshotManager::Options options;
     options.workers = config_.snapshotWorkers;
+    if (kubernetes_) options.observer = kubernetes_->recorder();
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
     webhooks::AdmissionHandler::Options admissionOptions;
@@ -185,6 +287,14 @@ class Application::Impl {
       return controller::correlationHolds(policy, *window, namespaceName, podName,
                                           std::chrono::system_clock::now());
     };
+    if (kubernetes_) {
+      admissionOptions.namespaceLabels = [this](std::string_view ns) {
+        return kubernetes_->namespaceLabels(ns);
+      };
+      admissionOptions.onMatch = [this](const std::string& policy, bool snapshot) {
+        kubernetes_->activity().matched(policy, snapshot);
+      };
+    }
     admission_ = std::make_unique<webhooks::AdmissionHandler>(
         policies_, *snapshots_, podCache_, admissionMetrics_, std::move(admissionOptions));
   }
@@ -233,8 +343,20 @@ class Application::Impl {
         options.token = webhooks::loadOrCreateAuditToken(config_.audit.tokenFile);
         break;
     }
-    auditRunner_ = std::make_unique<controller::AuditTriggerRunner>(policies_, *snapshots_,
-                                                                     podCache_, *window_);
+    controller::AuditTriggerRunner::Hooks runnerHooks;
+    if (kubernetes_) {
+      runnerHooks.lookupPod = [this](const std::string& ns, const std::string& name) {
+        return kubernetes_->lookupPod(ns, name);
+      };
+      runnerHooks.namespaceLabels = [this](std::string_view ns) {
+        return kubernetes_->namespaceLabels(ns);
+      };
+      runnerHooks.onMatch = [this](const std::string& policy, bool snapshot) {
+        kubernetes_->activity().matched(policy, snapshot);
+      };
+    }
+    auditRunner_ = std::make_unique<controller::AuditTriggerRunner>(
+        policies_, *snapshots_, podCache_, *window_, std::move(runnerHooks));
     auditHandler_ = std::make_unique<webhooks::AuditHandler>(
         options, *window_, auditMetrics_,
         [this](const policy::AuditEvent& event) {
@@ -274,17 +396,21 @@ class Application::Impl {
   webhooks::AdmissionMetrics admissionMetrics_;
   webhooks::AuditMetrics auditMetrics_;
   controller::SnapshotMetrics snapshotMetrics_;
+  controller::KubeMetrics kubeMetrics_;
   policy::PolicyStore policies_;
   controller::PodCache podCache_;
   std::shared_ptr<policy::CorrelationWindow> window_;
   std::string auditWarning_;
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
+  std::unique_ptr<controller::Kubernetes> kubernetes_;  // before everything that uses its client
+  std::unique_ptr<webhooks::WebhookCertificates> certificates_;
   std::unique_ptr<controller::FileEvidenceStore> evidence_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
   std::unique_ptr<controller::AuditTriggerRunner> auditRunner_;
   std::unique_ptr<webhooks::AuditHandler> auditHandler_;
   std::string caFile_;
+  std::string servingCertFile_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<webhooks::HttpServer> webhookServer_;
   std::unique_ptr<webhooks::HttpServer> metricsServer_;

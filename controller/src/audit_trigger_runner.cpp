@@ -22,6 +22,8 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
   if (set->empty()) return 0;
   std::shared_ptr<const CachedPod> pod;
   if (event.isPodEvent()) pod = pods_.find(event.namespaceName, event.name);
+  std::optional<policy::Labels> namespaceLabels;
+  if (hooks_.namespaceLabels) namespaceLabels = hooks_.namespaceLabels(event.namespaceName);
 
   policy::AuditAttributes attributes;
   attributes.verb = event.verb;
@@ -32,14 +34,23 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
   attributes.groups = &event.groups;
   attributes.responseCode = event.responseCode;
   attributes.podLabels = pod ? &pod->labels : nullptr;
+  attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
   auto matches = set->matchAudit(attributes);
+  if (matches.empty() && !pod && event.isPodEvent() && hooks_.lookupPod) {
+    // A policy may need the pod's labels: fetch it once and match again.
+    pod = hooks_.lookupPod(event.namespaceName, event.name);
+    if (pod) {
+      attributes.podLabels = &pod->labels;
+      matches = set->matchAudit(attributes);
+    }
+  }
   if (matches.empty()) return 0;
 
   auto now = std::chrono::system_clock::now();
   size_t fired = 0;
   for (const auto& match : matches) {
     const auto& policy = *match.policy;
-    if (!event.isPodEvent() || !policy.actions.snapshot) {
+    if (!event.isPodEvent() || (!policy.actions.snapshot && !hasPodActions(policy.actions))) {
       log::info("audit trigger matched an event with nothing to capture",
                 {{"policy", policy.name}, {"auditID", event.auditId}, {"verb", event.verb},
                  {"resource", event.resource}});
@@ -47,6 +58,7 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
     }
     if (!correlationHolds(policy, audit_, event.namespaceName, event.name, now)) continue;
     ++fired;
+    if (hooks_.onMatch) hooks_.onMatch(policy.name, policy.actions.snapshot.has_value());
     CaptureRequest request;
     request.pod = pod ? pod->identity
                       : PodIdentity{event.namespaceName, event.name, "", ""};
@@ -62,13 +74,20 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
                        event.groups, event.auditId,
                        std::chrono::system_clock::time_point(std::chrono::microseconds(event.timeMicros))};
     request.policyName = policy.name;
-    request.collectors = policy.actions.snapshot->collectors;
+    request.actions = policy.actions;
+    if (policy.actions.snapshot) {
+      request.collectors = policy.actions.snapshot->collectors;
+      request.logLimitBytes = policy.actions.snapshot->logLimitBytes;
+      request.logTailLines = policy.actions.snapshot->logTailLines;
+    }
     if (policy.correlation) request.correlationWindow = policy.correlation->window;
     std::string podKey = request.pod.uid.empty()
                              ? event.namespaceName + "/" + event.name
                              : request.pod.uid;
     // The pod is running: no answer waits, so the capture gets the policy's whole hold time.
-    auto deadline = std::chrono::steady_clock::now() + policy.actions.snapshot->holdDeletion;
+    auto deadline = std::chrono::steady_clock::now() +
+                    (policy.actions.snapshot ? policy.actions.snapshot->holdDeletion
+                                             : policy::kDefaultHoldDeletion);
     snapshots_.capture(podKey + "|" + policy.name + "|" + std::string(match.triggerName),
                        std::move(request), deadline, [](const CaptureOutcome&) {});
   }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <memory>
 
 #include "podmortem/controller/collector.h"
@@ -66,6 +67,25 @@ class AuditTrailCollector final : public Collector {
   std::chrono::milliseconds auditWindow_;
 };
 
+// Actions on the pod need the API server; without one they are recorded as not done.
+class LocalActionsCollector final : public Collector {
+ public:
+  std::string_view name() const override { return kActionsCollector; }
+  Collected collect(const CaptureRequest& request) override {
+    Collected collected;
+    nlohmann::json actions = nlohmann::json::array();
+    auto skipped = [&](const char* action) {
+      actions.push_back({{"action", action}, {"result", "skipped"},
+                         {"message", "needs a Kubernetes API; none is configured"}});
+    };
+    if (!request.actions.labels.empty()) skipped("labels");
+    if (!request.actions.annotations.empty()) skipped("annotations");
+    if (request.actions.quarantine) skipped("quarantine");
+    collected.manifest["actions"] = std::move(actions);
+    return collected;
+  }
+};
+
 // Collectors that read live state from the API server.
 class NeedsKubernetesCollector final : public Collector {
  public:
@@ -91,13 +111,35 @@ CollectorRegistry CollectorRegistry::localDefaults(
     registry.add(std::make_shared<NeedsKubernetesCollector>(name));
   }
   registry.add(std::make_shared<PodCollector>());
+  registry.add(std::make_shared<LocalActionsCollector>());
+  addPodSpecCollectors(registry);
   registry.add(std::make_shared<AuditTrailCollector>(std::move(audit), auditWindow));
   return registry;
+}
+
+bool hasPodActions(const policy::Actions& actions) {
+  return !actions.labels.empty() || !actions.annotations.empty() || actions.quarantine;
 }
 
 void CollectorRegistry::add(std::shared_ptr<Collector> collector) {
   std::string name(collector->name());
   collectors_[name] = std::move(collector);
+}
+
+void CollectorRegistry::addCompanion(const std::string& name, const std::string& companion) {
+  auto& list = companions_[name];
+  if (std::find(list.begin(), list.end(), companion) == list.end()) list.push_back(companion);
+}
+
+std::vector<std::string> CollectorRegistry::expand(const std::vector<std::string>& names) const {
+  std::vector<std::string> expanded;
+  for (const auto& name : names) {
+    expanded.push_back(name);
+    auto it = companions_.find(name);
+    if (it == companions_.end()) continue;
+    for (const auto& companion : it->second) expanded.push_back(companion);
+  }
+  return expanded;
 }
 
 std::shared_ptr<Collector> CollectorRegistry::find(std::string_view name) const {

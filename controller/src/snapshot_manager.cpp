@@ -114,7 +114,10 @@ class SnapshotManager::Impl {
   void start(const std::string& key, std::shared_ptr<Entry> entry, CaptureRequest request,
              Clock::time_point deadline) {
     metrics_.inProgress.Increment();
+    request.collectors = collectors_.expand(request.collectors);
+    if (hasPodActions(request.actions)) request.collectors.emplace_back(kActionsCollector);
     auto job = std::make_shared<Job>(timers_, key, std::move(entry), std::move(request));
+    if (options_.observer) options_.observer->started(job->entry->snapshotId, job->request);
     const auto& names = job->request.collectors;
     job->results.resize(names.size());
     job->pending = names.size();
@@ -219,6 +222,14 @@ class SnapshotManager::Impl {
       log::info("snapshot written", fields);
     } else {
       log::warn("snapshot incomplete", fields);
+    }
+
+    if (options_.observer) {
+      try {
+        options_.observer->finished(content.id, job->request, outcome.result, content.extra);
+      } catch (const std::exception& error) {
+        log::error("snapshot observer failed", {{"snapshot", content.id}, {"error", error.what()}});
+      }
     }
 
     std::vector<CaptureCallback> waiters;

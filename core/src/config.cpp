@@ -68,6 +68,12 @@ Setter listenSetter(std::string Config::*member, const char* key) {
   };
 }
 
+bool parseBool(const std::string& value) {
+  if (value == "true") return true;
+  if (value == "false") return false;
+  badValue("true or false", value);
+}
+
 Setter durationSetter(std::chrono::milliseconds LimitsConfig::*member) {
   return [member](Config& c, const std::string& v, const fs::path&) {
     c.limits.*member = parsePositiveDuration(v);
@@ -97,6 +103,94 @@ const std::map<std::string, KeySpec>& keySpecs() {
         [](Config& c, const std::string& v, const fs::path&) {
           c.tls.reloadInterval = parsePositiveDuration(v);
         }}},
+      {"tls.manageSecret",
+       {"in a cluster: keep the CA and serving certificate in tls.secretName, write the CA into "
+        "the webhook configuration, renew before expiry (default false)",
+        [](Config& c, const std::string& v, const fs::path&) { c.tls.manageSecret = parseBool(v); }}},
+      {"tls.secretName", {"Secret holding the webhook CA and certificate (default podmortem-webhook-tls)",
+                          [](Config& c, const std::string& v, const fs::path&) {
+                            if (v.empty()) badValue("a Secret name", v);
+                            c.tls.secretName = v;
+                          }}},
+      {"tls.webhookConfiguration",
+       {"ValidatingWebhookConfiguration whose caBundle is kept current; empty: none (default "
+        "podmortem)",
+        [](Config& c, const std::string& v, const fs::path&) { c.tls.webhookConfiguration = v; }}},
+      {"kubernetes.mode",
+       {"auto (in-cluster, then $KUBECONFIG or ~/.kube/config, else none), none, in-cluster or "
+        "kubeconfig (default auto)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          static const std::map<std::string, KubernetesMode> modes = {
+              {"auto", KubernetesMode::kAuto},
+              {"none", KubernetesMode::kNone},
+              {"in-cluster", KubernetesMode::kInCluster},
+              {"kubeconfig", KubernetesMode::kKubeconfig}};
+          auto it = modes.find(v);
+          if (it == modes.end()) badValue("one of auto, none, in-cluster, kubeconfig", v);
+          c.kubernetes.mode = it->second;
+        }}},
+      {"kubernetes.kubeconfig", {"kubeconfig file (default $KUBECONFIG, then ~/.kube/config)",
+                                 [](Config& c, const std::string& v, const fs::path& base) {
+                                   c.kubernetes.kubeconfig = resolvePath(v, base);
+                                 }}},
+      {"kubernetes.context", {"kubeconfig context (default its current-context)",
+                              [](Config& c, const std::string& v, const fs::path&) {
+                                c.kubernetes.context = v;
+                              }}},
+      {"kubernetes.namespace",
+       {"podmortem's own namespace, for EvidenceSnapshots, the lease and the certificate Secret "
+        "(default POD_NAMESPACE, then the service account's, then podmortem-system)",
+        [](Config& c, const std::string& v, const fs::path&) { c.kubernetes.namespaceName = v; }}},
+      {"kubernetes.podName", {"this replica's name (default POD_NAME, then the host name)",
+                              [](Config& c, const std::string& v, const fs::path&) {
+                                c.kubernetes.podName = v;
+                              }}},
+      {"kubernetes.qps", {"client-side rate limit on API requests per second (default 20)",
+                          [](Config& c, const std::string& v, const fs::path&) {
+                            c.kubernetes.qps = static_cast<double>(parseUnsigned(v, 1, 10'000));
+                          }}},
+      {"kubernetes.burst", {"API requests allowed at once above the rate (default 40)",
+                            [](Config& c, const std::string& v, const fs::path&) {
+                              c.kubernetes.burst = static_cast<uint32_t>(parseUnsigned(v, 1, 10'000));
+                            }}},
+      {"kubernetes.requestTimeout", {"timeout of one API request (default 10s)",
+                                     [](Config& c, const std::string& v, const fs::path&) {
+                                       c.kubernetes.requestTimeout = parsePositiveDuration(v);
+                                     }}},
+      {"kubernetes.clientThreads", {"threads of the API client's I/O pool (default 4)",
+                                    [](Config& c, const std::string& v, const fs::path&) {
+                                      c.kubernetes.clientThreads =
+                                          static_cast<uint32_t>(parseUnsigned(v, 2, 64));
+                                    }}},
+      {"kubernetes.evidenceRecords",
+       {"record every snapshot as an EvidenceSnapshot object (default true)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.kubernetes.evidenceRecords = parseBool(v);
+        }}},
+      {"kubernetes.statusInterval",
+       {"at most one ForensicPolicy status write per policy this often (default 10s)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.kubernetes.statusInterval = parsePositiveDuration(v);
+        }}},
+      {"leaderElection.enabled",
+       {"elect one replica (Lease) to write policy status (default true)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.leaderElection.enabled = parseBool(v);
+        }}},
+      {"leaderElection.leaseName", {"the coordination.k8s.io Lease (default podmortem-leader)",
+                                    [](Config& c, const std::string& v, const fs::path&) {
+                                      if (v.empty()) badValue("a Lease name", v);
+                                      c.leaderElection.leaseName = v;
+                                    }}},
+      {"leaderElection.leaseDuration",
+       {"how long a lease holds without renewal (default 15s)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.leaderElection.leaseDuration = parsePositiveDuration(v);
+        }}},
+      {"leaderElection.retryPeriod", {"how often the lease is renewed or tried (default 2s)",
+                                      [](Config& c, const std::string& v, const fs::path&) {
+                                        c.leaderElection.retryPeriod = parsePositiveDuration(v);
+                                      }}},
       {"stateDir", {"folder for generated certificates and other state (default /var/lib/podmortem)",
                     pathSetter(&Config::stateDir)}},
       {"policies.dir", {"folder of ForensicPolicy YAML files (local mode)",
@@ -111,6 +205,10 @@ const std::map<std::string, KeySpec>& keySpecs() {
       {"evidence.signingKeyFile",
        {"Ed25519 private key (PEM) or HMAC secret used to sign each manifest",
         pathSetter(&Config::signingKeyFile)}},
+      {"evidence.perReplica",
+       {"write into <evidence.dir>/<kubernetes.podName>/ with its own ledger, so replicas can "
+        "share one volume (default false)",
+        [](Config& c, const std::string& v, const fs::path&) { c.evidencePerReplica = parseBool(v); }}},
       {"evidence.workers",
        {"threads that run collectors and write bundles (default 4)",
         [](Config& c, const std::string& v, const fs::path&) {

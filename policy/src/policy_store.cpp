@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "podmortem/policy/parser.h"
+
 namespace podmortem::policy {
 
 PolicyStore::PolicyStore() {
@@ -20,7 +22,17 @@ std::shared_ptr<const PolicySet> PolicyStore::current() const {
   return state_->set;
 }
 
-void PolicyStore::replace(LoadResult result) {
+void PolicyStore::replace(LoadResult result) { replaceSource("files", std::move(result)); }
+
+void PolicyStore::replaceSource(const std::string& source, LoadResult result) {
+  std::lock_guard publishing(sourcesMutex_);
+  sources_[source] = std::move(result);
+  LoadResult merged;
+  for (const auto& [name, loaded] : sources_) appendLoadResult(merged, loaded);
+  publish(std::move(merged));
+}
+
+void PolicyStore::publish(LoadResult result) {
   auto next = std::make_shared<State>();
   next->set = std::make_shared<const PolicySet>(std::move(result.policies));
   next->problems = std::move(result.problems);

@@ -25,6 +25,7 @@ class RunningServer {
     config_.evidenceDir = (dir_.path() / "evidence").string();
     config_.policiesDir = (dir_.path() / "policies").string();
     config_.threads = 2;
+    config_.kubernetes.mode = core::KubernetesMode::kNone;  // a test opts in with its fake API
     std::filesystem::create_directories(config_.policiesDir);
     if (!policiesYaml.empty()) writeFile(dir_.path() / "policies" / "policies.yaml", policiesYaml);
     if (adjust) adjust(config_);

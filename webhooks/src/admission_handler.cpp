@@ -121,6 +121,8 @@ class AdmissionHandler::Impl {
     if (pod.name.empty()) pod.name = request.name;
 
     auto set = policies_.current();
+    std::optional<policy::Labels> namespaceLabels;
+    if (options_.namespaceLabels) namespaceLabels = options_.namespaceLabels(pod.namespaceName);
     policy::AdmissionAttributes attributes;
     attributes.operation = request.operation;
     attributes.resource = request.resource;
@@ -129,12 +131,14 @@ class AdmissionHandler::Impl {
     attributes.userName = request.userName;
     attributes.groups = &request.groups;
     attributes.podLabels = podKnown ? &pod.labels : nullptr;
+    attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
     auto matches = set->matchAdmission(attributes);
 
     bool captures = request.operation == "DELETE" ||
                     (request.operation == "CREATE" && request.subResource == "eviction") ||
                     (request.operation == "CONNECT" && isConnectSubresource(request.subResource));
     std::vector<HeldCapture> held;
+    std::vector<HeldCapture> actOnly;
     for (const auto& match : matches) {
       const auto& policy = *match.policy;
       if (policy.correlation && !policy.correlation->requireAudit.empty() &&
@@ -144,9 +148,25 @@ class AdmissionHandler::Impl {
       metrics_.policyMatches
           .Add({{"policy", policy.name}, {"trigger", std::string(match.triggerName)}})
           .Increment();
-      if (!captures || !policy.actions.snapshot) continue;
+      bool snapshot = captures && policy.actions.snapshot && !request.dryRun;
+      if (options_.onMatch) options_.onMatch(policy.name, snapshot);
+      if (!captures) continue;
+      if (!policy.actions.snapshot) {
+        // Labels, annotations or quarantine alone: done on the side, the answer does not wait.
+        if (!request.dryRun && controller::hasPodActions(policy.actions)) {
+          actOnly.push_back({match.policy, std::string(match.triggerName), "", milliseconds(0),
+                             std::nullopt});
+        }
+        continue;
+      }
       held.push_back({match.policy, std::string(match.triggerName), "",
                       policy.actions.snapshot->holdDeletion, std::nullopt});
+    }
+    for (auto& capture : actOnly) {
+      auto captureRequest = captureRequestFor(request, pod, podJson, podSource, capture);
+      snapshots_.capture(captureKey(pod, capture), std::move(captureRequest),
+                         Clock::now() + policy::kDefaultHoldDeletion,
+                         [](const controller::CaptureOutcome&) {});
     }
     if (held.empty()) return allowNow(std::move(respond), request, started, {});
 
@@ -240,29 +260,9 @@ class AdmissionHandler::Impl {
     });
     for (size_t i = 0; i < answer->captures.size(); ++i) {
       auto& capture = answer->captures[i];
-      controller::CaptureRequest capture_request;
-      capture_request.pod = {pod.namespaceName, pod.name, pod.uid, pod.node};
-      capture_request.podJson = podJson;
-      capture_request.podSource = podSource;
-      if (!req.subResource.empty()) capture_request.triggerObjectJson = std::string(req.objectJson);
-      capture_request.trigger = {"admission",
-                                 capture.triggerName,
-                                 req.operation,
-                                 policy::resourceString(req.resource, req.subResource),
-                                 req.userName,
-                                 req.groups,
-                                 req.uid,
-                                 std::chrono::system_clock::now()};
-      capture_request.policyName = capture.policy->name;
-      capture_request.collectors = capture.policy->actions.snapshot->collectors;
-      if (capture.policy->correlation) {
-        capture_request.correlationWindow = capture.policy->correlation->window;
-      }
-      // One snapshot per pod, policy and trigger, however often the API server calls.
-      std::string podKey = pod.uid.empty() ? pod.namespaceName + "/" + pod.name : pod.uid;
-      std::string key = podKey + "|" + capture.policy->name + "|" + capture.triggerName;
       auto ticket = snapshots_.capture(
-          key, std::move(capture_request), started + capture.hold,
+          captureKey(pod, capture), captureRequestFor(req, pod, podJson, podSource, capture),
+          started + capture.hold,
           [this, answer, i](const controller::CaptureOutcome& outcome) {
             bool last = false;
             {
@@ -274,6 +274,42 @@ class AdmissionHandler::Impl {
           });
       capture.snapshotId = ticket.snapshotId;
     }
+  }
+
+  // One snapshot per pod, policy and trigger, however often the API server calls.
+  static std::string captureKey(const PodSummary& pod, const HeldCapture& capture) {
+    std::string podKey = pod.uid.empty() ? pod.namespaceName + "/" + pod.name : pod.uid;
+    return podKey + "|" + capture.policy->name + "|" + capture.triggerName;
+  }
+
+  static controller::CaptureRequest captureRequestFor(const AdmissionReviewRequest& req,
+                                                      const PodSummary& pod,
+                                                      const std::string& podJson,
+                                                      const std::string& podSource,
+                                                      const HeldCapture& capture) {
+    const auto& policy = *capture.policy;
+    controller::CaptureRequest request;
+    request.pod = {pod.namespaceName, pod.name, pod.uid, pod.node};
+    request.podJson = podJson;
+    request.podSource = podSource;
+    if (!req.subResource.empty()) request.triggerObjectJson = std::string(req.objectJson);
+    request.trigger = {"admission",
+                       capture.triggerName,
+                       req.operation,
+                       policy::resourceString(req.resource, req.subResource),
+                       req.userName,
+                       req.groups,
+                       req.uid,
+                       std::chrono::system_clock::now()};
+    request.policyName = policy.name;
+    request.actions = policy.actions;
+    if (policy.actions.snapshot) {
+      request.collectors = policy.actions.snapshot->collectors;
+      request.logLimitBytes = policy.actions.snapshot->logLimitBytes;
+      request.logTailLines = policy.actions.snapshot->logTailLines;
+    }
+    if (policy.correlation) request.correlationWindow = policy.correlation->window;
+    return request;
   }
 
   void release(const std::shared_ptr<HeldAnswer>& answer) {

@@ -27,7 +27,9 @@ class AuditHandler::Impl {
         window_(window),
         metrics_(metrics),
         onEvent_(std::move(onEvent)),
-        worker_([this] { run(); }) {}
+        worker_([this] { run(); }) {
+    metrics_.queueCapacity.Set(static_cast<double>(options_.queueBatches));
+  }
 
   ~Impl() {
     {

@@ -19,6 +19,12 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
                      .Help("Audit batches accepted and waiting to be indexed.")
                      .Register(registry)
                      .Add({})),
+      queueCapacity(prometheus::BuildGauge()
+                        .Name("podmortem_audit_queue_capacity")
+                        .Help("Audit batches the queue holds at most (audit.queueBatches); more "
+                              "are answered 429.")
+                        .Register(registry)
+                        .Add({})),
       indexEvents(prometheus::BuildGauge()
                       .Name("podmortem_audit_index_events")
                       .Help("Audit events in the correlation window.")

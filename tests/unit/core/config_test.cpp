@@ -114,3 +114,49 @@ TEST(DurationTest, ParsesKubernetesStyleDurations) {
 
 }  // namespace
 }  // namespace podmortem::core
+
+namespace podmortem::core {
+namespace {
+
+TEST(ConfigTest, KubernetesLeaderElectionAndCertificateKeysParse) {
+  testing::TempDir dir;
+  testing::writeFile(dir.path() / "c.yaml",
+                     "kubernetes: {mode: kubeconfig, kubeconfig: kube/config, context: dev, "
+                     "namespace: forensics, qps: 5, burst: 10, requestTimeout: 3s}\n"
+                     "leaderElection: {enabled: false, leaseName: pm, leaseDuration: 20s}\n"
+                     "tls: {manageSecret: true, secretName: pm-tls, webhookConfiguration: pm}\n"
+                     "evidence: {perReplica: true}\n");
+  Config config = loadConfigFile((dir.path() / "c.yaml").string());
+  EXPECT_EQ(config.kubernetes.mode, KubernetesMode::kKubeconfig);
+  EXPECT_EQ(config.kubernetes.kubeconfig, (dir.path() / "kube/config").string());
+  EXPECT_EQ(config.kubernetes.context, "dev");
+  EXPECT_EQ(config.kubernetes.namespaceName, "forensics");
+  EXPECT_EQ(config.kubernetes.qps, 5);
+  EXPECT_EQ(config.kubernetes.burst, 10u);
+  EXPECT_EQ(config.kubernetes.requestTimeout, std::chrono::seconds(3));
+  EXPECT_FALSE(config.leaderElection.enabled);
+  EXPECT_EQ(config.leaderElection.leaseName, "pm");
+  EXPECT_EQ(config.leaderElection.leaseDuration, std::chrono::seconds(20));
+  EXPECT_TRUE(config.tls.manageSecret);
+  EXPECT_EQ(config.tls.secretName, "pm-tls");
+  EXPECT_TRUE(config.evidencePerReplica);
+  testing::writeFile(dir.path() / "bad.yaml", "kubernetes: {mode: sometimes}\n");
+  try {
+    loadConfigFile((dir.path() / "bad.yaml").string());
+    FAIL();
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("kubernetes.mode"), std::string::npos) << error.what();
+  }
+}
+
+// The README is the reference users read: every key the binary takes must be in its table.
+TEST(ConfigTest, ReadmeDocumentsEveryKey) {
+  std::string readme = testing::readFile(testing::sourcePath("README.md"));
+  for (const auto& key : configKeys()) {
+    EXPECT_NE(readme.find("`" + std::string(key.key) + "`"), std::string::npos)
+        << key.key << " is not in the README's configuration table";
+  }
+}
+
+}  // namespace
+}  // namespace podmortem::core

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <optional>
 
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
@@ -15,9 +17,19 @@ namespace podmortem::controller {
 // the triggering event's auditID, verb and user.
 class AuditTriggerRunner {
  public:
+  struct Hooks {
+    // The pod when no earlier admission request showed it (a GET with a Kubernetes API). Runs
+    // on the audit worker, never on a request thread.
+    std::function<std::shared_ptr<const CachedPod>(const std::string& ns, const std::string& name)>
+        lookupPod;
+    std::function<std::optional<policy::Labels>(std::string_view ns)> namespaceLabels;
+    std::function<void(const std::string& policy, bool snapshot)> onMatch;
+  };
+
   AuditTriggerRunner(policy::PolicyStore& policies, SnapshotManager& snapshots,
-                     const PodCache& pods, const policy::CorrelationQuery& audit)
-      : policies_(policies), snapshots_(snapshots), pods_(pods), audit_(audit) {}
+                     const PodCache& pods, const policy::CorrelationQuery& audit, Hooks hooks = {})
+      : policies_(policies), snapshots_(snapshots), pods_(pods), audit_(audit),
+        hooks_(std::move(hooks)) {}
 
   // Returns how many policies fired for the event.
   size_t onEvent(const policy::AuditEvent& event);
@@ -27,6 +39,7 @@ class AuditTriggerRunner {
   SnapshotManager& snapshots_;
   const PodCache& pods_;
   const policy::CorrelationQuery& audit_;
+  Hooks hooks_;
 };
 
 // Whether a policy's requireAudit holds for the pod: some listed activity happened on it within

@@ -22,6 +22,11 @@ struct CaptureRequest {
   TriggerInfo trigger;
   std::string policyName;
   std::vector<std::string> collectors;  // names, from the policy's snapshot action
+  // The policy's labels, annotations and quarantine: run by the "actions" collector, which the
+  // snapshot manager adds when there is any, and recorded in the manifest.
+  policy::Actions actions;
+  int64_t logLimitBytes = policy::kDefaultLogLimitBytes;  // per container, logs collectors
+  int64_t logTailLines = 0;                                // 0: no line limit
   // How far back the audit trail reaches: the policy's correlation window; empty when the policy
   // has none, and then the whole audit window (audit.window).
   std::optional<std::chrono::milliseconds> correlationWindow;
@@ -43,6 +48,10 @@ class Collector {
   virtual Collected collect(const CaptureRequest& request) = 0;
 };
 
+// The name of the collector that applies a policy's actions (labels, annotations, quarantine).
+inline constexpr std::string_view kActionsCollector = "actions";
+bool hasPodActions(const policy::Actions& actions);
+
 // The collectors available to policies, by name.
 class CollectorRegistry {
  public:
@@ -55,8 +64,24 @@ class CollectorRegistry {
   void add(std::shared_ptr<Collector> collector);  // replaces one of the same name
   std::shared_ptr<Collector> find(std::string_view name) const;
 
+  // A collector that runs, as its own job, whenever `name` is asked for: slow work (an API
+  // call) split from fast work (the copy the request carried), so that a hung API server cannot
+  // cost the evidence already in hand.
+  void addCompanion(const std::string& name, const std::string& companion);
+  // `names` with every companion added after its collector.
+  std::vector<std::string> expand(const std::vector<std::string>& names) const;
+
  private:
   std::map<std::string, std::shared_ptr<Collector>, std::less<>> collectors_;
+  std::map<std::string, std::vector<std::string>, std::less<>> companions_;
 };
+
+class KubeClient;
+
+// `references` (names of the ConfigMaps, Secrets, claims and service account the pod uses, never
+// a secret's value) and `images` (image digests from the container statuses): read from the pod
+// object alone, so they work in local mode too. The admission copy is used; without one, a live
+// copy from `client` when there is one.
+void addPodSpecCollectors(CollectorRegistry& registry, KubeClient* client = nullptr);
 
 }  // namespace podmortem::controller

@@ -19,6 +19,17 @@ struct CaptureOutcome {
 
 using CaptureCallback = std::function<void(const CaptureOutcome&)>;
 
+// Told when a capture starts and when its bundle is written (EvidenceSnapshot records). Must not
+// block: started() runs on the caller of capture(), finished() on a bundle writer.
+class SnapshotObserver {
+ public:
+  virtual ~SnapshotObserver() = default;
+  virtual void started(const std::string& snapshotId, const CaptureRequest& request) = 0;
+  // `manifestExtra`: what collectors added to the manifest ("actions", "auditTrail", ...).
+  virtual void finished(const std::string& snapshotId, const CaptureRequest& request,
+                        const WriteResult& result, const nlohmann::json& manifestExtra) = 0;
+};
+
 struct CaptureTicket {
   std::string snapshotId;
   bool reused = false;  // an earlier trigger for the same key started (or finished) it
@@ -34,6 +45,7 @@ class SnapshotManager {
     // How long a finished capture is remembered for deduplication.
     std::chrono::milliseconds rememberFor{std::chrono::hours(1)};
     size_t rememberAtMost = 100'000;
+    std::shared_ptr<SnapshotObserver> observer;  // may be null
   };
 
   SnapshotManager(EvidenceStore& store, CollectorRegistry collectors, SnapshotMetrics& metrics,

@@ -16,6 +16,36 @@ struct TlsConfig {
   std::string clientCAFile;  // CA that signs client certificates (mTLS on /audit)
   std::vector<std::string> dnsNames;  // extra SANs for the generated serving certificate
   std::chrono::milliseconds reloadInterval{std::chrono::seconds(2)};
+  // In a cluster: keep the CA and serving certificate in a Secret shared by the replicas
+  // (created when missing, renewed before expiry) and write the CA into the webhook
+  // configuration's caBundle.
+  bool manageSecret = false;
+  std::string secretName = "podmortem-webhook-tls";
+  std::string webhookConfiguration = "podmortem";  // ValidatingWebhookConfiguration name
+};
+
+enum class KubernetesMode { kAuto, kNone, kInCluster, kKubeconfig };
+
+struct KubernetesConfig {
+  KubernetesMode mode = KubernetesMode::kAuto;
+  std::string kubeconfig;  // empty: $KUBECONFIG, then ~/.kube/config
+  std::string context;     // empty: the kubeconfig's current-context
+  std::string namespaceName;  // podmortem's own; empty: POD_NAMESPACE, the service account's, or
+                              // podmortem-system
+  std::string podName;        // this replica; empty: POD_NAME, else the host name
+  double qps = 20;
+  uint32_t burst = 40;
+  std::chrono::milliseconds requestTimeout{std::chrono::seconds(10)};
+  uint32_t clientThreads = 4;  // the HTTP client library's thread pool
+  bool evidenceRecords = true;  // create EvidenceSnapshot objects
+  std::chrono::milliseconds statusInterval{std::chrono::seconds(10)};  // policy status writes
+};
+
+struct LeaderElectionConfig {
+  bool enabled = true;
+  std::string leaseName = "podmortem-leader";
+  std::chrono::milliseconds leaseDuration{std::chrono::seconds(15)};
+  std::chrono::milliseconds retryPeriod{std::chrono::seconds(2)};
 };
 
 struct LimitsConfig {
@@ -49,9 +79,12 @@ struct Config {
   std::chrono::milliseconds policiesReloadInterval{std::chrono::seconds(2)};
   std::string evidenceDir = "/var/lib/podmortem/evidence";
   std::string signingKeyFile;  // empty: manifests are hashed and chained, not signed
+  bool evidencePerReplica = false;  // write into <evidence.dir>/<podName>/, own ledger
   uint32_t snapshotWorkers = 4;
   LimitsConfig limits;
   AuditConfig audit;
+  KubernetesConfig kubernetes;
+  LeaderElectionConfig leaderElection;
   uint32_t threads = 0;  // 0: one event loop per core
   log::Level logLevel = log::Level::kInfo;
   log::Format logFormat = log::Format::kJson;

@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -22,8 +24,14 @@ class PolicyStore {
 
   std::shared_ptr<const PolicySet> current() const;
 
-  // Publishes result.policies as the new set and keeps result.problems alongside.
+  // Publishes result.policies as the new set and keeps result.problems alongside: the store
+  // as one source ("files") only.
   void replace(LoadResult result);
+
+  // Several sources (local files, ForensicPolicy objects watched from the API server) publish
+  // independently; the set is their union. A name defined by two sources is kept from the
+  // source whose name sorts first and reported as a problem of the other.
+  void replaceSource(const std::string& source, LoadResult result);
 
   std::vector<PolicyProblem> problems() const;
   size_t validCount() const;
@@ -40,9 +48,12 @@ class PolicyStore {
     uint64_t generation = 0;
   };
   std::shared_ptr<const State> state() const;
+  void publish(LoadResult merged);
 
   mutable std::mutex mutex_;
   std::shared_ptr<const State> state_;
+  std::mutex sourcesMutex_;  // one publish at a time; never held by readers
+  std::map<std::string, LoadResult> sources_;
 };
 
 }  // namespace podmortem::policy

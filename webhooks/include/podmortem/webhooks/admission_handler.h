@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "podmortem/controller/pod_cache.h"
@@ -28,6 +29,11 @@ class AdmissionHandler {
     // Cut from the API server's own ?timeout= so our answer arrives before it gives up.
     std::chrono::milliseconds minimumMargin{std::chrono::milliseconds(500)};
     CorrelationCheck correlation;  // empty: requireAudit never holds
+    // Labels of a namespace, from memory (never I/O: it runs on the request path); empty: not
+    // known, and a policy with a namespaceSelector does not match.
+    std::function<std::optional<policy::Labels>(std::string_view namespaceName)> namespaceLabels;
+    // Told of every policy that fired, and whether it started a snapshot (policy status).
+    std::function<void(const std::string& policy, bool snapshot)> onMatch;
   };
 
   AdmissionHandler(policy::PolicyStore& policies, controller::SnapshotManager& snapshots,

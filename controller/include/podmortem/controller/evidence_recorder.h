@@ -1,0 +1,69 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "podmortem/controller/kube_client.h"
+#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/controller/snapshot_manager.h"
+
+namespace podmortem::controller {
+
+// Records each snapshot as an EvidenceSnapshot object in podmortem's own namespace, where the
+// users of the watched namespaces cannot delete it: created when the capture starts (phase
+// Pending until its status is written, then Capturing), its status completed with phase,
+// artifacts, sizes, SHA-256s, bundle location and manifest digest when the bundle is written.
+//
+// The API calls run on one thread of their own, in order, so the admission answer never waits
+// for them; each is retried with backoff for a while, then dropped and counted as failed. The
+// bundle on disk and its ledger entry stay the record of truth either way.
+class EvidenceRecorder final : public SnapshotObserver {
+ public:
+  struct Options {
+    std::string namespaceName = "podmortem-system";
+    std::string replica;  // this replica's name, written to spec.replica
+    size_t queueLimit = 10'000;
+    int attempts = 5;
+    std::chrono::milliseconds initialBackoff{std::chrono::milliseconds(200)};
+  };
+
+  EvidenceRecorder(KubeClient& client, Options options, KubeMetrics* metrics);
+  ~EvidenceRecorder() override;  // writes what is queued (each call is bounded), then stops
+
+  void started(const std::string& snapshotId, const CaptureRequest& request) override;
+  void finished(const std::string& snapshotId, const CaptureRequest& request,
+                const WriteResult& result, const nlohmann::json& manifestExtra) override;
+
+  // The object a snapshot is recorded as (spec and metadata), and its final status.
+  nlohmann::json objectFor(const std::string& snapshotId, const CaptureRequest& request) const;
+  static nlohmann::json statusFor(const WriteResult& result, const nlohmann::json& manifestExtra,
+                                  std::chrono::system_clock::time_point started);
+
+ private:
+  struct Work {
+    std::string snapshotId;
+    std::string method;  // POST (create) or PATCH (status)
+    std::string path;
+    nlohmann::json body;
+    nlohmann::json object;  // for a status patch: the object to create if it is not there
+  };
+  void enqueue(Work work);
+  void run();
+  bool perform(const Work& work);
+  std::string collectionPath() const;
+
+  KubeClient& client_;
+  const Options options_;
+  KubeMetrics* metrics_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Work> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace podmortem::controller

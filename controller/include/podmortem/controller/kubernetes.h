@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "podmortem/controller/collector.h"
+#include "podmortem/controller/kube_client.h"
+#include "podmortem/controller/kube_connection.h"
+#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/controller/pod_cache.h"
+#include "podmortem/controller/policy_activity.h"
+#include "podmortem/controller/snapshot_manager.h"
+#include "podmortem/core/config.h"
+#include "podmortem/policy/label_selector.h"
+#include "podmortem/policy/policy_store.h"
+
+namespace podmortem::controller {
+
+// Everything podmortem does with a Kubernetes API, behind one object the server wires in: the
+// client, ForensicPolicy and Namespace watches, live collectors and actions, EvidenceSnapshot
+// records, leader election and policy status. Absent in local mode.
+class Kubernetes {
+ public:
+  // The connection `config.kubernetes.mode` asks for: none (nullopt), in-cluster, a kubeconfig,
+  // or auto (in-cluster, then $KUBECONFIG / ~/.kube/config, else none). Throws KubeConfigError
+  // when the chosen mode cannot be used.
+  static std::optional<KubeConnection> resolveConnection(const core::Config& config);
+
+  Kubernetes(const core::Config& config, KubeConnection connection, KubeMetrics& metrics,
+             policy::PolicyStore& policies);
+  ~Kubernetes();
+
+  void start();  // watches, leader election, status writer
+  void stop();
+
+  KubeClient& client();
+  const std::string& namespaceName() const;  // podmortem's own namespace
+  const std::string& identity() const;       // this replica
+  const std::string& server() const;
+
+  // Replaces the local collectors with live ones.
+  void addCollectors(CollectorRegistry& registry);
+  // Records EvidenceSnapshots (null when kubernetes.evidenceRecords is false).
+  std::shared_ptr<SnapshotObserver> recorder();
+  PolicyActivity& activity();
+  std::optional<policy::Labels> namespaceLabels(std::string_view namespaceName) const;
+  // A fresh GET of a pod, for triggers that name a pod no admission request showed; null when
+  // it cannot be read.
+  std::shared_ptr<const CachedPod> lookupPod(const std::string& namespaceName,
+                                             const std::string& name);
+  bool policiesSynced() const;  // ForensicPolicies and Namespaces listed at least once
+  bool isLeader() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// This replica's name: the configured one, else $POD_NAME, else the host name.
+std::string replicaIdentity(const core::Config& config);
+
+}  // namespace podmortem::controller

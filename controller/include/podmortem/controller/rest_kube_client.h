@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "podmortem/controller/kube_client.h"
+#include "podmortem/controller/kube_connection.h"
+#include "podmortem/controller/kube_metrics.h"
+
+namespace podmortem::controller {
+
+struct RestKubeClientOptions {
+  double qps = 20;    // client-side rate limit, shared by every call
+  double burst = 40;
+  std::chrono::milliseconds requestTimeout{std::chrono::seconds(10)};
+  // The idle timeout of streams: longer than any watch's timeoutSeconds, or the HTTP library
+  // cuts a quiet watch.
+  std::chrono::milliseconds streamIdleTimeout{std::chrono::minutes(6)};
+};
+
+// Sizes the HTTP library's shared thread pool. Call once, before the first client is made
+// (later calls do nothing); without it the library starts 40 threads.
+void initializeKubeThreadPool(size_t threads);
+
+// The KubeClient on cpprestsdk's http_client: trusts only the connection's CA (the system store
+// is replaced), follows no redirects (they would carry the token to another host), adds the
+// bearer token per request (so a rotated token is used at once), rate limited, counted in
+// `metrics` (may be null).
+std::unique_ptr<KubeClient> makeRestKubeClient(KubeConnection connection,
+                                               RestKubeClientOptions options,
+                                               KubeMetrics* metrics);
+
+}  // namespace podmortem::controller

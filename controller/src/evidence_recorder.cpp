@@ -1,0 +1,179 @@
+#include "podmortem/controller/evidence_recorder.h"
+
+#include "podmortem/core/log.h"
+
+namespace podmortem::controller {
+
+namespace log = core::log;
+using nlohmann::json;
+
+namespace {
+
+// Label values are at most 63 characters of [A-Za-z0-9._-]; longer names stay in spec only.
+bool isLabelValue(const std::string& value) {
+  return value.size() <= 63 && std::all_of(value.begin(), value.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+         });
+}
+
+}  // namespace
+
+EvidenceRecorder::EvidenceRecorder(KubeClient& client, Options options, KubeMetrics* metrics)
+    : client_(client), options_(std::move(options)), metrics_(metrics), worker_([this] { run(); }) {}
+
+EvidenceRecorder::~EvidenceRecorder() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+std::string EvidenceRecorder::collectionPath() const {
+  return "/apis/podmortem.io/v1alpha1/namespaces/" + options_.namespaceName + "/evidencesnapshots";
+}
+
+json EvidenceRecorder::objectFor(const std::string& snapshotId, const CaptureRequest& request) const {
+  json labels = {{"app.kubernetes.io/managed-by", "podmortem"}};
+  if (isLabelValue(request.pod.namespaceName)) labels["podmortem.io/pod-namespace"] = request.pod.namespaceName;
+  if (isLabelValue(request.pod.name)) labels["podmortem.io/pod-name"] = request.pod.name;
+  if (isLabelValue(request.policyName)) labels["podmortem.io/policy"] = request.policyName;
+  json pod = {{"namespace", request.pod.namespaceName}, {"name", request.pod.name}};
+  if (!request.pod.uid.empty()) pod["uid"] = request.pod.uid;
+  if (!request.pod.node.empty()) pod["node"] = request.pod.node;
+  const auto& trigger = request.trigger;
+  json spec = {{"pod", pod},
+               {"policy", request.policyName},
+               {"trigger",
+                {{"source", trigger.source},
+                 {"name", trigger.name},
+                 {"operation", trigger.operation},
+                 {"resource", trigger.resource},
+                 {"user", trigger.user},
+                 {"groups", trigger.groups},
+                 {"requestUID", trigger.requestUid},
+                 {"time", formatTimestamp(trigger.time)}}}};
+  if (!options_.replica.empty()) spec["replica"] = options_.replica;
+  return {{"apiVersion", "podmortem.io/v1alpha1"},
+          {"kind", "EvidenceSnapshot"},
+          {"metadata", {{"name", snapshotId}, {"namespace", options_.namespaceName}, {"labels", labels}}},
+          {"spec", spec}};
+}
+
+json EvidenceRecorder::statusFor(const WriteResult& result, const json& manifestExtra,
+                                 std::chrono::system_clock::time_point started) {
+  json artifacts = json::array();
+  uint64_t total = 0;
+  for (const auto& artifact : result.artifacts) {
+    json entry = {{"path", artifact.path}, {"collector", artifact.collector}, {"size", artifact.size}};
+    if (!artifact.sha256.empty()) entry["sha256"] = artifact.sha256;
+    if (!artifact.error.empty()) entry["error"] = artifact.error;
+    total += artifact.size;
+    artifacts.push_back(std::move(entry));
+  }
+  json status = {{"phase", std::string(toString(result.phase))},
+                 {"startTime", formatTimestamp(started)},
+                 {"completionTime", formatTimestamp(std::chrono::system_clock::now())},
+                 {"artifactCount", result.artifacts.size()},
+                 {"totalBytes", total},
+                 {"artifacts", artifacts}};
+  if (!result.reason.empty()) status["reason"] = result.reason;
+  if (!result.bundlePath.empty()) {
+    json bundle = {{"location", "file://" + result.bundlePath}};
+    if (!result.manifestSha256.empty()) bundle["manifestSHA256"] = result.manifestSha256;
+    status["bundle"] = bundle;
+  }
+  if (manifestExtra.contains("actions") && manifestExtra["actions"].is_array()) {
+    status["actions"] = manifestExtra["actions"];
+  }
+  return status;
+}
+
+void EvidenceRecorder::started(const std::string& snapshotId, const CaptureRequest& request) {
+  json object = objectFor(snapshotId, request);
+  enqueue({snapshotId, "POST", collectionPath(), object, json()});
+  enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
+           {{"status", {{"phase", "Capturing"}, {"startTime", formatTimestamp(request.trigger.time)}}}},
+           object});
+}
+
+void EvidenceRecorder::finished(const std::string& snapshotId, const CaptureRequest& request,
+                                const WriteResult& result, const json& manifestExtra) {
+  enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
+           {{"status", statusFor(result, manifestExtra, request.trigger.time)}},
+           objectFor(snapshotId, request)});
+}
+
+void EvidenceRecorder::enqueue(Work work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= options_.queueLimit) {
+      if (metrics_ != nullptr) metrics_->records.Add({{"result", "dropped"}}).Increment();
+      log::warn("EvidenceSnapshot record dropped: the queue is full",
+                {{"snapshot", work.snapshotId}});
+      return;
+    }
+    queue_.push_back(std::move(work));
+  }
+  wake_.notify_one();
+}
+
+void EvidenceRecorder::run() {
+  while (true) {
+    Work work;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    bool done = false;
+    auto delay = options_.initialBackoff;
+    for (int attempt = 0; attempt < options_.attempts && !done; ++attempt) {
+      done = perform(work);
+      if (!done && attempt + 1 < options_.attempts) {
+        std::unique_lock lock(mutex_);
+        // Shutting down: one attempt each for what is left, so stopping stays bounded.
+        if (stopping_) break;
+        wake_.wait_for(lock, delay, [this] { return stopping_; });
+        delay *= 2;
+      }
+    }
+    if (metrics_ != nullptr) {
+      metrics_->records
+          .Add({{"result", done ? (work.method == "POST" ? "created" : "updated") : "failed"}})
+          .Increment();
+    }
+  }
+}
+
+bool EvidenceRecorder::perform(const Work& work) {
+  KubeRequest request;
+  request.method = work.method;
+  request.path = work.path;
+  request.resource = work.method == "POST" ? "evidencesnapshots" : "evidencesnapshots/status";
+  request.verb = work.method == "POST" ? "create" : "patch";
+  request.body = work.body.dump();
+  if (work.method == "PATCH") request.contentType = "application/merge-patch+json";
+  auto response = client_.send(request);
+  if (response.ok()) return true;
+  if (work.method == "POST" && response.reason() == "AlreadyExists") return true;  // a retry
+  if (work.method == "PATCH" && response.status == 404 && work.object.is_object()) {
+    // The create never made it (the API was down): create now, then patch again.
+    KubeRequest create;
+    create.method = "POST";
+    create.verb = "create";
+    create.resource = "evidencesnapshots";
+    create.path = collectionPath();
+    create.body = work.object.dump();
+    auto created = client_.send(create);
+    if (created.ok() || created.reason() == "AlreadyExists") return client_.send(request).ok();
+  }
+  log::warn("EvidenceSnapshot write failed",
+            {{"snapshot", work.snapshotId}, {"method", work.method}, {"error", response.describe()}});
+  return false;
+}
+
+}  // namespace podmortem::controller

@@ -1,0 +1,180 @@
+#include "podmortem/controller/kubernetes.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "podmortem/controller/evidence_recorder.h"
+#include "podmortem/controller/kube_collectors.h"
+#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/controller/kube_policy_source.h"
+#include "podmortem/controller/leader_elector.h"
+#include "podmortem/controller/policy_status_writer.h"
+#include "podmortem/controller/rest_kube_client.h"
+#include "pod_object.h"
+#include "podmortem/core/log.h"
+
+namespace podmortem::controller {
+
+namespace log = core::log;
+
+std::string replicaIdentity(const core::Config& config) {
+  if (!config.kubernetes.podName.empty()) return config.kubernetes.podName;
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') return host;
+  return "podmortem";
+}
+
+std::optional<KubeConnection> Kubernetes::resolveConnection(const core::Config& config) {
+  const auto& k = config.kubernetes;
+  auto fromKubeconfig = [&]() -> std::optional<KubeConnection> {
+    std::string path = k.kubeconfig;
+    if (path.empty()) path = defaultKubeconfigPath().value_or("");
+    if (path.empty()) return std::nullopt;
+    return kubeconfigConnection(path, k.context);
+  };
+  switch (k.mode) {
+    case core::KubernetesMode::kNone:
+      return std::nullopt;
+    case core::KubernetesMode::kInCluster: {
+      auto connection = inClusterConnection();
+      if (!connection) {
+        throw KubeConfigError("kubernetes.mode is in-cluster, but KUBERNETES_SERVICE_HOST or the "
+                              "service account token is missing: not running in a pod?");
+      }
+      return connection;
+    }
+    case core::KubernetesMode::kKubeconfig: {
+      auto connection = fromKubeconfig();
+      if (!connection) {
+        throw KubeConfigError("kubernetes.mode is kubeconfig, but no kubeconfig was found "
+                              "(kubernetes.kubeconfig, $KUBECONFIG, ~/.kube/config)");
+      }
+      return connection;
+    }
+    case core::KubernetesMode::kAuto:
+      if (auto connection = inClusterConnection()) return connection;
+      return fromKubeconfig();
+  }
+  return std::nullopt;
+}
+
+class Kubernetes::Impl {
+ public:
+  Impl(const core::Config& config, KubeConnection connection, KubeMetrics& metrics,
+       policy::PolicyStore& policies)
+      : connection_(std::move(connection)), metrics_(metrics) {
+    const auto& k = config.kubernetes;
+    namespace_ = k.namespaceName;
+    if (namespace_.empty()) {
+      const char* env = std::getenv("POD_NAMESPACE");
+      namespace_ = env != nullptr && *env != '\0' ? env : connection_.namespaceName;
+    }
+    if (namespace_.empty()) namespace_ = "podmortem-system";
+    identity_ = replicaIdentity(config);
+    initializeKubeThreadPool(k.clientThreads);
+    RestKubeClientOptions options;
+    options.qps = k.qps;
+    options.burst = k.burst;
+    options.requestTimeout = k.requestTimeout;
+    client_ = makeRestKubeClient(connection_, options, &metrics_);
+    policySource_ = std::make_unique<KubePolicySource>(*client_, policies, &metrics_);
+    namespaces_ = std::make_unique<NamespaceLabels>(*client_, &metrics_);
+    if (k.evidenceRecords) {
+      EvidenceRecorder::Options recorderOptions;
+      recorderOptions.namespaceName = namespace_;
+      recorderOptions.replica = identity_;
+      recorder_ = std::make_shared<EvidenceRecorder>(*client_, recorderOptions, &metrics_);
+    }
+    if (config.leaderElection.enabled) {
+      LeaderElector::Options electorOptions;
+      electorOptions.namespaceName = namespace_;
+      electorOptions.leaseName = config.leaderElection.leaseName;
+      electorOptions.identity = identity_;
+      electorOptions.leaseDuration = config.leaderElection.leaseDuration;
+      electorOptions.retryPeriod = config.leaderElection.retryPeriod;
+      elector_ = std::make_unique<LeaderElector>(*client_, electorOptions, &metrics_);
+    }
+    statusWriter_ = std::make_unique<PolicyStatusWriter>(
+        *client_, policies, *policySource_, activity_,
+        [this] { return elector_ ? elector_->isLeader() : true; }, k.statusInterval);
+  }
+
+  void start() {
+    log::info("connected to a Kubernetes API",
+              {{"server", connection_.server}, {"source", connection_.source},
+               {"namespace", namespace_}, {"identity", identity_}});
+    policySource_->start();
+    namespaces_->start();
+    if (elector_) elector_->start();
+    statusWriter_->start();
+  }
+
+  void stop() {
+    statusWriter_->stop();
+    if (elector_) elector_->stop();
+    namespaces_->stop();
+    policySource_->stop();
+  }
+
+  KubeConnection connection_;
+  KubeMetrics& metrics_;
+  std::string namespace_;
+  std::string identity_;
+  std::unique_ptr<KubeClient> client_;
+  PolicyActivity activity_;
+  std::unique_ptr<KubePolicySource> policySource_;
+  std::unique_ptr<NamespaceLabels> namespaces_;
+  std::shared_ptr<EvidenceRecorder> recorder_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::unique_ptr<PolicyStatusWriter> statusWriter_;
+};
+
+Kubernetes::Kubernetes(const core::Config& config, KubeConnection connection,
+                       KubeMetrics& metrics, policy::PolicyStore& policies)
+    : impl_(std::make_unique<Impl>(config, std::move(connection), metrics, policies)) {}
+
+Kubernetes::~Kubernetes() {
+  if (impl_) impl_->stop();
+}
+
+void Kubernetes::start() { impl_->start(); }
+void Kubernetes::stop() { impl_->stop(); }
+KubeClient& Kubernetes::client() { return *impl_->client_; }
+const std::string& Kubernetes::namespaceName() const { return impl_->namespace_; }
+const std::string& Kubernetes::identity() const { return impl_->identity_; }
+const std::string& Kubernetes::server() const { return impl_->connection_.server; }
+void Kubernetes::addCollectors(CollectorRegistry& registry) {
+  addKubeCollectors(registry, *impl_->client_, &impl_->metrics_);
+}
+std::shared_ptr<SnapshotObserver> Kubernetes::recorder() { return impl_->recorder_; }
+PolicyActivity& Kubernetes::activity() { return impl_->activity_; }
+std::optional<policy::Labels> Kubernetes::namespaceLabels(std::string_view ns) const {
+  return impl_->namespaces_->labelsOf(ns);
+}
+std::shared_ptr<const CachedPod> Kubernetes::lookupPod(const std::string& namespaceName,
+                                                      const std::string& name) {
+  auto response = internal::getPod(*impl_->client_, namespaceName, name);
+  if (!response.ok()) return nullptr;
+  auto pod = nlohmann::json::parse(response.body, nullptr, false);
+  if (!pod.is_object()) return nullptr;
+  auto cached = std::make_shared<CachedPod>();
+  const auto metadata = pod.value("metadata", nlohmann::json::object());
+  cached->identity = {namespaceName, name, metadata.value("uid", ""),
+                      pod.value("spec", nlohmann::json::object()).value("nodeName", "")};
+  const auto labels = metadata.value("labels", nlohmann::json::object());  // outlives items()
+  for (const auto& [key, value] : labels.items()) {
+    if (value.is_string()) cached->labels[key] = value.get<std::string>();
+  }
+  cached->json = std::move(response.body);
+  return cached;
+}
+
+bool Kubernetes::policiesSynced() const {
+  // Namespace labels too: a namespaceSelector cannot match before they are known.
+  return impl_->policySource_->synced() && impl_->namespaces_->synced();
+}
+bool Kubernetes::isLeader() const { return impl_->elector_ ? impl_->elector_->isLeader() : true; }
+
+}  // namespace podmortem::controller
