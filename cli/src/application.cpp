@@ -322,6 +322,7 @@ class Application::Impl {
     webhooks::AuditHandler::Options options;
     options.auth = config_.audit.auth;
     options.queueBatches = config_.audit.queueBatches;
+    options.queueBytes = config_.audit.queueBytes;
     options.maxEventBytes = config_.audit.maxEventBytes;
     switch (config_.audit.auth) {
       case core::AuditAuth::kDisabled:

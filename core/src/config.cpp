@@ -265,6 +265,11 @@ const std::map<std::string, KeySpec>& keySpecs() {
         [](Config& c, const std::string& v, const fs::path&) {
           c.audit.queueBatches = static_cast<uint32_t>(parseUnsigned(v, 1, 100'000));
         }}},
+      {"audit.queueBytes",
+       {"bytes of audit batches waiting to be indexed; more get 429 (default 268435456)",
+        [](Config& c, const std::string& v, const fs::path&) {
+          c.audit.queueBytes = parseUnsigned(v, 1 << 20, uint64_t{16} << 30);
+        }}},
       {"audit.spoolDir",
        {"folder for the raw audit events of the window (default <stateDir>/audit-spool)",
         [](Config& c, const std::string& v, const fs::path& base) {

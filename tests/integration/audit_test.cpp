@@ -229,6 +229,43 @@ TEST(AuditTest, FullQueueAnswers429AndTheBatchIsNotDoubleCountedLater) {
   EXPECT_EQ(metricValue(metrics, "podmortem_audit_batches_total{code=\"429\"}"), 1);
 }
 
+TEST(AuditTest, QueuedBytesOverTheLimitAnswer429) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool holding = false;
+  bool release = false;
+  cli::ApplicationHooks hooks;
+  hooks.auditEventObserver = [&](const policy::AuditEvent&) {
+    std::unique_lock lock(mutex);
+    holding = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return release; });
+  };
+  RunningServer server("", hooks, [](core::Config& config) {
+    kNoAuth(config);
+    config.audit.queueBatches = 1000;
+    config.audit.queueBytes = 1 << 20;
+  });
+  auto http = server.client();
+  ASSERT_EQ(http.post("/audit", readFile(ownFixture("audit/exec-eventlist.json"))).status, 200u);
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
+  }
+  // 600 KB batches: one fits under the 1 MiB limit, the second would pass it.
+  std::string big = R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"b1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"annotations":{"pad":")" +
+                    std::string(600'000, 'x') + R"("}}]})";
+  EXPECT_EQ(http.post("/audit", big).status, 200u);
+  EXPECT_EQ(http.post("/audit", big).status, 429u);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  waitForIndexing(server);
+  EXPECT_EQ(http.post("/audit", big).status, 200u) << "room again once indexed";
+}
+
 TEST(AuditTest, ExecThenDeleteCapturesTheExecEventByteForByte) {
   REQUIRE_SHARED_FIXTURES();
   RunningServer server(kExecThenDelete, {}, kNoAuth);

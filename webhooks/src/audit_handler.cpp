@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -50,7 +52,8 @@ class AuditHandler::Impl {
     }
     {
       std::lock_guard lock(mutex_);
-      if (queue_.size() >= options_.queueBatches) {
+      if (queue_.size() >= options_.queueBatches ||
+          (!queue_.empty() && queuedBytes_ + request.body.size() > options_.queueBytes)) {
         // The API server's webhook backend retries a refused batch with backoff: nothing is
         // lost, and the same batch accepted later is deduplicated by auditID + stage.
         metrics_.batches.Add({{"code", "429"}}).Increment();
@@ -58,6 +61,7 @@ class AuditHandler::Impl {
         busy.headers.emplace_back("Retry-After", "1");
         return respond(std::move(busy));
       }
+      queuedBytes_ += request.body.size();
       queue_.push_back(std::move(request.body));
       metrics_.queueDepth.Set(static_cast<double>(queue_.size()));
     }
@@ -113,6 +117,7 @@ class AuditHandler::Impl {
         if (queue_.empty()) return;  // stopping, and everything queued was indexed
         body = std::move(queue_.front());
         queue_.pop_front();
+        queuedBytes_ -= body.size();
         metrics_.queueDepth.Set(static_cast<double>(queue_.size()));
       }
       ingest(body);
@@ -164,6 +169,7 @@ class AuditHandler::Impl {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::string> queue_;
+  size_t queuedBytes_ = 0;  // bodies waiting, so that memory stays bounded, not just the count
   bool stopping_ = false;
   uint64_t indexed_ = 0;
   std::thread worker_;  // last: starts once everything above exists
@@ -194,10 +200,13 @@ std::string loadOrCreateAuditToken(const std::string& tokenFile) {
       token += kDigits[byte & 0xf];
     }
     fs::create_directories(fs::path(tokenFile).parent_path(), ec);
-    std::ofstream out(tokenFile, std::ios::trunc);
-    ::chmod(tokenFile.c_str(), 0600);
-    out << token << '\n';
-    if (!out) throw std::runtime_error("cannot write audit.tokenFile " + tokenFile);
+    // Created 0600 from the start: never readable by others, not even for a moment.
+    int fd = ::open(tokenFile.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write audit.tokenFile " + tokenFile);
+    std::string line = token + "\n";
+    bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    written = ::close(fd) == 0 && written;
+    if (!written) throw std::runtime_error("cannot write audit.tokenFile " + tokenFile);
     log::info("generated an audit bearer token", {{"tokenFile", tokenFile}});
   }
   std::ifstream in(tokenFile);

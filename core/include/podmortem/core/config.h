@@ -67,6 +67,7 @@ struct AuditConfig {
   uint64_t maxEvents = 1'000'000;
   uint64_t maxEventBytes = 256 * 1024;
   uint32_t queueBatches = 64;  // batches waiting to be indexed; more get 429
+  uint64_t queueBytes = uint64_t{256} << 20;  // and their bytes at most
   std::string spoolDir;        // raw events on disk; empty: <stateDir>/audit-spool
 };
 

@@ -22,6 +22,9 @@ class AuditHandler {
     core::AuditAuth auth = core::AuditAuth::kDisabled;
     std::string token;  // for kToken
     size_t queueBatches = 64;
+    // Bytes of queued bodies at most; a batch that would pass it gets 429 (one batch is always
+    // taken, however large, so a maximum-size batch is never refused forever).
+    size_t queueBytes = size_t{256} << 20;
     size_t maxEventBytes = 256 * 1024;
   };
   using EventSink = std::function<void(const policy::AuditEvent&)>;
