@@ -2,6 +2,12 @@
 
 #include <simdjson.h>
 
+#if defined(PODMORTEM_JSON_NEEDS_AVX2)
+// Built for x86-64-v3 + PCLMUL (webhooks/CMakeLists.txt): simdjson must pick its AVX2 kernel.
+// Without PCLMUL it silently falls back to the scalar one, an order of magnitude slower.
+static_assert(SIMDJSON_CAN_ALWAYS_RUN_HASWELL, "simdjson would use its fallback kernel");
+#endif
+
 #include <chrono>
 #include <cstring>
 #include <limits>
