@@ -46,7 +46,8 @@ struct AdmissionEquivalent {
 };
 
 AdmissionEquivalent admissionOf(const policy::AuditEvent& event) {
-  if (!event.isPodEvent()) return {};
+  // A dry run changed nothing, and the admission handler never captures one either.
+  if (!event.isPodEvent() || event.dryRun) return {};
   const auto& sub = event.subResource;
   const auto& verb = event.verb;
   if (sub.empty()) {
@@ -176,6 +177,12 @@ int replayCommand(Arguments& args) {
   policy::CorrelationWindow index(options);
   std::vector<Firing> firings;
   std::set<std::string> fired;  // auditID|policy: one request fires a policy once
+  // Dry runs (kubectl --dry-run=server) changed nothing. Only the last stage of a request carries
+  // its options, while a firing happens at the first: the whole log says which requests they were.
+  std::set<std::string> dryRuns;
+  for (const auto& event : events) {
+    if (event.dryRun) dryRuns.insert(event.auditId);
+  }
   for (const auto& event : events) {
     auto now = timeOf(event.timeMicros);
     if (index.add(event, now) == policy::CorrelationWindow::AddResult::kDuplicate) continue;
@@ -198,7 +205,7 @@ int replayCommand(Arguments& args) {
     audit.groups = &event.groups;
     audit.responseCode = event.responseCode;
     for (const auto& match : policies.matchAudit(audit)) consider(match, "audit", event.verb);
-    if (auto admission = admissionOf(event); admission.valid) {
+    if (auto admission = admissionOf(event); admission.valid && !dryRuns.count(event.auditId)) {
       policy::AdmissionAttributes request;
       request.operation = admission.operation;
       request.resource = event.resource;

@@ -377,5 +377,37 @@ spec:
                        (dir.path() / "policies").string()).exitCode, 2);
 }
 
+// The recorded attack session as an audit log: the timeline shows mallory's execs, attach and
+// port-forward, the real deletes and the eviction, but not the dry-run delete.
+TEST(ReplayTest, RecordedSessionTimelineLeavesOutTheDryRun) {
+  REQUIRE_SHARED_FIXTURES();
+  TempDir dir;
+  std::string lines;
+  for (int batch = 1; batch <= 38; ++batch) {
+    char name[64];
+    std::snprintf(name, sizeof name, "kube-apiserver-1.21/audit-webhook/batch-%02d.json", batch);
+    auto parsed = parseJson(readFile(sharedFixture(name)));  // named: items of a temporary dangle
+    for (const auto& item : parsed["items"]) lines += item.dump() + "\n";
+  }
+  writeFile(dir.path() / "audit.log", lines);
+  auto out = dir.path() / "timeline.json";
+  auto result = runCommand("(" + std::string(PODMORTEM_BINARY) + " replay --output json --audit-log " +
+                           (dir.path() / "audit.log").string() + " --policies " +
+                           sourcePath("examples/replay").string() + " >" + out.string() + ")");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::set<std::string> ids;
+  std::multiset<std::string> kinds;
+  for (const auto& firing : parseJson(readFile(out))) {
+    ids.insert(firing["auditID"].get<std::string>());
+    kinds.insert(firing["policy"].get<std::string>() + " " + firing["resource"].get<std::string>());
+  }
+  EXPECT_FALSE(ids.count("e5896494-0c55-4915-b0ae-183db4babf3b")) << "the dry run changed nothing";
+  EXPECT_TRUE(ids.count("b338f4cd-4b5f-46d1-9508-4e9a618bf261"));
+  EXPECT_TRUE(ids.count("3614ea8b-f539-4ab2-b843-2c90dada89d6"));
+  EXPECT_EQ(kinds.count("pod-deleted-or-evicted pods"), 2u);
+  EXPECT_EQ(kinds.count("pod-deleted-or-evicted pods/eviction"), 1u);
+  EXPECT_EQ(kinds.count("interactive-access pods/exec"), 4u) << "get and create, two pods";
+}
+
 }  // namespace
 }  // namespace podmortem::testing

@@ -210,16 +210,30 @@ std::string decodeResponseStatus(od::value& value, int& code) {
 // metadata.name of requestObject or responseObject. These hold whatever the client sent or the
 // server answered (a Pod, DeleteOptions, a Status), so an unexpected shape only means "no name",
 // never a malformed event. The view lives in the parser's string buffer until the next parse.
-std::string_view embeddedName(od::value& value) {
+// `dryRun`: set when the object is request options with a non-empty dryRun list (DeleteOptions
+// of `kubectl delete --dry-run=server`), the request the API server did not carry out.
+std::string_view embeddedName(od::value& value, bool* dryRun = nullptr) {
   od::object object;
   if (member(value, od::json_type::object) != Member::kPresent || value.get_object().get(object)) {
     return {};
   }
+  std::string_view found;
   for (auto field : object) {
     std::string_view key;
     od::value child;
     if (field.unescaped_key().get(key) || field.value().get(child))
-      return {};
+      return found;
+    if (key == "dryRun" && dryRun != nullptr) {
+      od::array list;
+      if (member(child, od::json_type::array) == Member::kPresent && !child.get_array().get(list)) {
+        for (auto item : list) {
+          (void)item;
+          *dryRun = true;
+          break;
+        }
+      }
+      continue;
+    }
     if (key != "metadata")
       continue;
     od::object metadata;
@@ -235,11 +249,12 @@ std::string_view embeddedName(od::value& value) {
         continue;
       if (entry.value().get_string().get(name))
         return {};
-      return name;
+      found = name;
+      break;
     }
-    return {};
+    if (dryRun == nullptr) return found;  // nothing more to look for
   }
-  return {};
+  return found;
 }
 
 // Pods created with generateName have no objectRef.name; the name is only in the objects.
@@ -293,8 +308,14 @@ std::string decodeEvent(od::object& object, AuditEvent& out) {
       bool refNamesIt =
           sawObjectRef && (!out.name.empty() || out.resource != "pods" || !out.apiGroup.empty());
       bool needed = !refNamesIt && (out.verb.empty() || out.verb == "create");
-      if (needed)
-        (key == "requestObject" ? requestName : responseName) = embeddedName(value);
+      // A pod delete's DeleteOptions say whether it was a dry run. Fields may come in any order
+      // (a log rewritten by a tool sorts them): look while the verb or resource is not known.
+      bool options = key == "requestObject" && (out.resource.empty() || out.resource == "pods") &&
+                     (out.verb.empty() || out.verb == "delete");
+      if (needed || options) {
+        (key == "requestObject" ? requestName : responseName) =
+            embeddedName(value, key == "requestObject" ? &out.dryRun : nullptr);
+      }
     } else if (key == "kind") {
       std::string_view kind;
       if (value.get_string().get(kind)) {

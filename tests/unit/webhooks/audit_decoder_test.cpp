@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -129,6 +131,26 @@ TEST_F(AuditDecoderRecorded, RawBytesReassembleTheRecordedBatchByteForByte) {
     rebuilt += "]}\n";
     EXPECT_TRUE(rebuilt == original) << "the items' raw bytes differ from the body";
   }
+}
+
+// kubectl delete --dry-run=server: the DeleteOptions in requestObject carry dryRun [All]; the
+// real graceful and force deletes that followed do not.
+TEST_F(AuditDecoderRecorded, DryRunDeleteIsFlaggedAndTheRealOnesAreNot) {
+  std::map<std::string, bool> deletes;  // auditID -> dryRun, at ResponseComplete
+  for (const auto& entry :
+       fs::directory_iterator(sharedFixture("kube-apiserver-1.21/audit-webhook"))) {
+    if (entry.path().extension() != ".json")
+      continue;
+    std::string body = readFile(entry.path());
+    for (auto& event : decodeAuditPayload(body, kHandlerLimit).events) {
+      if (event.verb == "delete" && event.resource == "pods" && event.stage == "ResponseComplete")
+        deletes[event.auditId] = event.dryRun;
+    }
+  }
+  ASSERT_EQ(deletes.size(), 3u);
+  EXPECT_TRUE(deletes.at("e5896494-0c55-4915-b0ae-183db4babf3b")) << "mallory's dry run";
+  EXPECT_FALSE(deletes.at("b338f4cd-4b5f-46d1-9508-4e9a618bf261")) << "mallory's graceful delete";
+  EXPECT_FALSE(deletes.at("3614ea8b-f539-4ab2-b843-2c90dada89d6")) << "admin's force delete";
 }
 
 TEST_F(AuditDecoderRecorded, ExecIntoCheckoutPodMapsToPodsExecInShop) {

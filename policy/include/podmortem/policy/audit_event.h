@@ -23,6 +23,7 @@ struct AuditEvent {
   std::string namespaceName;         // objectRef.namespace
   std::string name;                  // objectRef.name, else the request object's metadata.name
   int responseCode = 0;              // responseStatus.code; 0 when not yet known
+  bool dryRun = false;               // the request's options asked for a dry run
   int64_t timeMicros = 0;            // stageTimestamp (v1) or timestamp (v1beta1), µs since epoch
   std::string raw;
 
