@@ -285,6 +285,8 @@ class CorrelationWindow::Impl {
       auto found = rawInMemory_.find(slot);
       if (found != rawInMemory_.end())
         ref.bytes = found->second;
+    } else if (auto bytes = spool_->buffered({entry.segment, entry.offset, entry.length})) {
+      ref.bytes = std::move(*bytes);  // not written to the file yet
     } else {
       ref.segment = spool_->segment(entry.segment);
       ref.offset = entry.offset;

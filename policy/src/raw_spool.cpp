@@ -136,6 +136,7 @@ std::optional<RawSpool::Location> RawSpool::append(std::string_view raw) {
   auto current = current_ ? segments_.find(*current_) : segments_.end();
   if (current == segments_.end() ||
       (current->second.size > 0 && current->second.size + raw.size() > segmentBytes_)) {
+    flush();  // the buffer belongs to the segment being left
     if (!openNextSegment()) {
       ++writeFailures_;
       failing_ = true;
@@ -144,22 +145,45 @@ std::optional<RawSpool::Location> RawSpool::append(std::string_view raw) {
     current = segments_.find(*current_);
   }
   Segment& segment = current->second;
-  const int fd = segment.file->fd();
+  if (pending_.empty()) {
+    pendingSegment_ = current->first;
+    pendingOffset_ = segment.size;
+  }
+  pending_.append(raw);
+  Location location{current->first, static_cast<uint32_t>(segment.size),
+                    static_cast<uint32_t>(raw.size())};
+  segment.size += raw.size();
+  ++segment.liveEvents;
+  if (pending_.size() >= kWriteBufferBytes)
+    flush();
+  return location;
+}
+
+void RawSpool::flush() {
+  if (pending_.empty())
+    return;
+  auto segment = segments_.find(pendingSegment_);
+  if (segment == segments_.end()) {  // every event in it is gone already
+    pending_.clear();
+    return;
+  }
+  const int fd = segment->second.file->fd();
   size_t done = 0;
-  while (done < raw.size()) {
-    ssize_t n =
-        ::pwrite(fd, raw.data() + done, raw.size() - done, static_cast<off_t>(segment.size + done));
+  while (done < pending_.size()) {
+    ssize_t n = ::pwrite(fd, pending_.data() + done, pending_.size() - done,
+                         static_cast<off_t>(pendingOffset_ + done));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      // The size is not advanced, so the next event overwrites these partial bytes.
       if (!failing_)
         log::warn("cannot write the audit spool, keeping raw events in memory",
-                  {{"path", segment.file->path().string()},
+                  {{"path", segment->second.file->path().string()},
                    {"error", n < 0 ? std::strerror(errno) : "short write"}});
       ++writeFailures_;
       failing_ = true;
-      return std::nullopt;
+      stranded_[pendingSegment_].push_back({pendingOffset_, std::move(pending_)});
+      pending_.clear();
+      return;
     }
     done += static_cast<size_t>(n);
   }
@@ -167,11 +191,21 @@ std::optional<RawSpool::Location> RawSpool::append(std::string_view raw) {
     log::info("audit spool writes work again", {{"path", dir_.string()}});
     failing_ = false;
   }
-  Location location{current->first, static_cast<uint32_t>(segment.size),
-                    static_cast<uint32_t>(raw.size())};
-  segment.size += raw.size();
-  ++segment.liveEvents;
-  return location;
+  pending_.clear();
+}
+
+std::optional<std::string> RawSpool::buffered(const Location& location) const {
+  if (!pending_.empty() && location.segment == pendingSegment_ && location.offset >= pendingOffset_) {
+    return pending_.substr(location.offset - pendingOffset_, location.length);
+  }
+  auto stranded = stranded_.find(location.segment);
+  if (stranded == stranded_.end())
+    return std::nullopt;
+  for (const auto& piece : stranded->second) {
+    if (location.offset >= piece.offset && location.offset + location.length <= piece.offset + piece.bytes.size())
+      return piece.bytes.substr(location.offset - piece.offset, location.length);
+  }
+  return std::nullopt;
 }
 
 void RawSpool::release(const Location& location) {
@@ -189,6 +223,9 @@ std::shared_ptr<const SpoolSegment> RawSpool::segment(uint32_t id) const {
 }
 
 void RawSpool::dropSegment(std::map<uint32_t, Segment>::iterator it) {
+  stranded_.erase(it->first);
+  if (!pending_.empty() && pendingSegment_ == it->first)
+    pending_.clear();
   std::error_code error;
   if (!fs::remove(it->second.file->path(), error) && error)
     log::warn("cannot delete an audit spool segment",

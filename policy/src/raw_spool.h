@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace podmortem::policy {
 
@@ -50,9 +51,15 @@ class RawSpool {
   RawSpool& operator=(const RawSpool&) = delete;
 
   // nullopt when the bytes could not be written (disk full, I/O error); the caller keeps them
-  // some other way.
+  // some other way. Appends are buffered and written a megabyte at a time (one write per
+  // event cost more than decoding it); buffered() hands out what is not in the file yet.
   std::optional<Location> append(std::string_view raw);
   void release(const Location& location);
+
+  // The bytes of `location` while they are still in the write buffer, or held in memory after
+  // their write failed; nullopt when they are in the segment file.
+  std::optional<std::string> buffered(const Location& location) const;
+  void flush();  // writes the buffer now (tests; at most once per buffer otherwise)
 
   // The segment holding `location`, null when it is gone.
   std::shared_ptr<const SpoolSegment> segment(uint32_t id) const;
@@ -72,6 +79,19 @@ class RawSpool {
 
   bool openNextSegment();
   void dropSegment(std::map<uint32_t, Segment>::iterator it);
+
+  static constexpr size_t kWriteBufferBytes = 1 << 20;
+  // Bytes appended to segment pendingSegment_ from pendingOffset_ on, not yet written.
+  std::string pending_;
+  uint32_t pendingSegment_ = 0;
+  uint64_t pendingOffset_ = 0;
+  // Buffers whose write failed (disk full): kept, so their events stay readable, until their
+  // segment goes.
+  struct Stranded {
+    uint64_t offset;
+    std::string bytes;
+  };
+  std::map<uint32_t, std::vector<Stranded>> stranded_;
 
   std::filesystem::path dir_;
   uint64_t segmentBytes_;

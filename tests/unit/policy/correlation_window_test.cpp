@@ -340,6 +340,30 @@ TEST_F(CorrelationWindowTest, HasActivityFindsExecByGetOrCreateOnThatPodInsideTh
   EXPECT_FALSE(window.hasActivity("shop", "api-0", deletes, at(seconds(5))));
 }
 
+// Appends are written to the segment a megabyte at a time: events still in the write buffer
+// and events already in the file read back alike, and the file holds exactly what was written.
+TEST_F(CorrelationWindowTest, BufferedAndWrittenSpoolEventsReadBackAlike) {
+  testing::TempDir dir;
+  auto o = options(10'000);
+  o.spoolDir = (dir.path() / "spool").string();
+  o.window = std::chrono::hours(10);  // keep all 1500 (they are a second apart)
+  CorrelationWindow window(o);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 1500; ++i) {  // 1500 x ~1 KB: past one buffer, short of two
+    auto e = event({.label = "e" + std::to_string(i), .time = seconds(i)});
+    e.raw += std::string(1000, static_cast<char>('a' + i % 26));
+    expected.push_back(e.raw);
+    window.add(std::move(e), at(seconds(i)));
+  }
+  auto trail = window.trailForPod("shop", "web-0", at(seconds(0))).rawEvents;
+  ASSERT_EQ(trail.size(), expected.size());
+  EXPECT_TRUE(trail == expected) << "every event byte for byte, in order";
+  uintmax_t onDisk = 0;
+  for (const auto& file : fs::directory_iterator(o.spoolDir)) onDisk += fs::file_size(file.path());
+  EXPECT_GE(onDisk, uintmax_t{1} << 20) << "a full buffer was written";
+  EXPECT_LT(onDisk, uintmax_t{1500} * 1000) << "the rest is still buffered";
+}
+
 TEST_F(CorrelationWindowTest, SpooledEventsReadBackByteForByte) {
   testing::TempDir dir;
   auto o = options();
