@@ -180,18 +180,41 @@ TEST(AuditTest, DisabledIngestRefusesEveryoneAndNoneIsFlaggedInReadyz) {
   EXPECT_NE(ready["warnings"][0].get<std::string>().find("audit.auth is none"), std::string::npos);
 }
 
+// Holds the audit ingest worker on its first event until open(): a test fills the queue
+// behind it without racing the worker.
+class WorkerGate {
+ public:
+  std::function<void(const policy::AuditEvent&)> observer() {
+    return [this](const policy::AuditEvent&) {
+      std::unique_lock lock(mutex_);
+      holding_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return open_; });
+    };
+  }
+  bool waitUntilHeld() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [this] { return holding_; });
+  }
+  void open() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool holding_ = false;
+  bool open_ = false;
+};
+
 TEST(AuditTest, FullQueueAnswers429AndTheBatchIsNotDoubleCountedLater) {
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool holding = false;
-  bool release = false;
+  WorkerGate gate;
   cli::ApplicationHooks hooks;
-  hooks.auditEventObserver = [&](const policy::AuditEvent&) {
-    std::unique_lock lock(mutex);
-    holding = true;
-    changed.notify_all();
-    changed.wait(lock, [&] { return release; });
-  };
+  hooks.auditEventObserver = gate.observer();
   RunningServer server("", hooks, [](core::Config& config) {
     kNoAuth(config);
     config.audit.queueBatches = 1;
@@ -203,19 +226,12 @@ TEST(AuditTest, FullQueueAnswers429AndTheBatchIsNotDoubleCountedLater) {
                               "\"auditID\":\"" + prefix + "$1\"");
   };
   ASSERT_EQ(http.post("/audit", withIds("a")).status, 200u);  // taken by the worker, held
-  {
-    std::unique_lock lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
-  }
+  ASSERT_TRUE(gate.waitUntilHeld());
   ASSERT_EQ(http.post("/audit", withIds("b")).status, 200u);  // fills the queue
   auto refused = http.post("/audit", withIds("c"));
   EXPECT_EQ(refused.status, 429u);
   EXPECT_EQ(refused.headers["retry-after"], "1");
-  {
-    std::lock_guard lock(mutex);
-    release = true;
-  }
-  changed.notify_all();
+  gate.open();
   waitForIndexing(server);
   ASSERT_EQ(http.post("/audit", withIds("c")).status, 200u);  // the API server's retry
   waitForIndexing(server);
@@ -230,17 +246,9 @@ TEST(AuditTest, FullQueueAnswers429AndTheBatchIsNotDoubleCountedLater) {
 }
 
 TEST(AuditTest, QueuedBytesOverTheLimitAnswer429) {
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool holding = false;
-  bool release = false;
+  WorkerGate gate;
   cli::ApplicationHooks hooks;
-  hooks.auditEventObserver = [&](const policy::AuditEvent&) {
-    std::unique_lock lock(mutex);
-    holding = true;
-    changed.notify_all();
-    changed.wait(lock, [&] { return release; });
-  };
+  hooks.auditEventObserver = gate.observer();
   RunningServer server("", hooks, [](core::Config& config) {
     kNoAuth(config);
     config.audit.queueBatches = 1000;
@@ -248,20 +256,13 @@ TEST(AuditTest, QueuedBytesOverTheLimitAnswer429) {
   });
   auto http = server.client();
   ASSERT_EQ(http.post("/audit", readFile(ownFixture("audit/exec-eventlist.json"))).status, 200u);
-  {
-    std::unique_lock lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
-  }
+  ASSERT_TRUE(gate.waitUntilHeld());
   // 600 KB batches: one fits under the 1 MiB limit, the second would pass it.
   std::string big = R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"b1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"annotations":{"pad":")" +
                     std::string(600'000, 'x') + R"("}}]})";
   EXPECT_EQ(http.post("/audit", big).status, 200u);
   EXPECT_EQ(http.post("/audit", big).status, 429u);
-  {
-    std::lock_guard lock(mutex);
-    release = true;
-  }
-  changed.notify_all();
+  gate.open();
   waitForIndexing(server);
   EXPECT_EQ(http.post("/audit", big).status, 200u) << "room again once indexed";
 }
