@@ -2,8 +2,9 @@
 // Checks podmortem's CustomResourceDefinitions without a cluster:
 //   1. each CRD in crds/ is one the API server accepts (structural schema, consistent names,
 //      printer columns that point at real fields);
-//   2. every example policy (examples/policies/) and sample (crds/samples/) validates against
-//      its CRD, with unknown fields rejected as kubectl's strict field validation does;
+//   2. every example policy (examples/policies/, examples/replay/) and sample (crds/samples/)
+//      validates against its CRD, with unknown fields rejected as kubectl's strict field
+//      validation does;
 //   3. deliberately broken objects and schemas are rejected, so that this check can fail.
 // Prints one line per file or case and "N documents valid, M errors"; exits 1 on any error.
 import { basename } from "node:path";
@@ -65,7 +66,7 @@ for (const file of crdFiles) {
 
 // 2. The examples and samples.
 const documents = [];
-for (const dir of [repoPath("examples", "policies"), repoPath("crds", "samples")]) {
+for (const dir of [repoPath("examples", "policies"), repoPath("examples", "replay"), repoPath("crds", "samples")]) {
   const files = yamlFiles(dir);
   if (files.length === 0) fail(`${shown(dir)}/`, ["no YAML files found"]);
   for (const file of files) documents.push(...readStream(file));
