@@ -53,7 +53,7 @@ class CorrelationWindow::Impl {
       spool_ = std::make_unique<RawSpool>(options_.spoolDir, options_.segmentBytes);
   }
 
-  AddResult add(AuditEvent&& event, Clock::time_point now) {
+  AddResult add(const AuditEvent& event, std::string_view raw, Clock::time_point now) {
     std::unique_lock lock(mutex_);
     evictOlderThan(floorMicros(now - options_.window));
 
@@ -83,7 +83,7 @@ class CorrelationWindow::Impl {
                                  ? kNoString
                                  : strings_.acquire(event.impersonatedUserName);
     entry.sourceIp = strings_.acquire(event.sourceIp);
-    storeRaw(slot, std::move(event.raw));
+    storeRaw(slot, raw);
 
     auto before = [this](uint32_t a, uint32_t b) { return sortsBefore(a, b); };
     order_.insert(slot, before);
@@ -263,7 +263,7 @@ class CorrelationWindow::Impl {
     return static_cast<uint32_t>(entries_.size() - 1);
   }
 
-  void storeRaw(uint32_t slot, std::string&& raw) {
+  void storeRaw(uint32_t slot, std::string_view raw) {
     Entry& entry = entries_[slot];
     if (spool_) {
       if (auto location = spool_->append(raw)) {
@@ -275,7 +275,7 @@ class CorrelationWindow::Impl {
       // The disk failed (full, I/O error): memory is the better place than nowhere.
     }
     entry.segment = kRawInMemory;
-    rawInMemory_[slot] = std::move(raw);
+    rawInMemory_[slot] = std::string(raw);
   }
 
   RawRef rawRef(uint32_t slot) const {
@@ -374,7 +374,12 @@ CorrelationWindow::CorrelationWindow(Options options)
 CorrelationWindow::~CorrelationWindow() = default;
 
 CorrelationWindow::AddResult CorrelationWindow::add(AuditEvent event, Clock::time_point now) {
-  return impl_->add(std::move(event), now);
+  return impl_->add(event, event.raw, now);
+}
+
+CorrelationWindow::AddResult CorrelationWindow::add(const AuditEvent& event, std::string_view raw,
+                                                    Clock::time_point now) {
+  return impl_->add(event, raw, now);
 }
 
 void CorrelationWindow::expire(Clock::time_point now) {

@@ -368,9 +368,24 @@ bool standsAt(od::document& doc, const char* token) {
   return !doc.current_location().get(position) && position == token;
 }
 
+// What decodeAuditPayload was asked for, passed down to every level.
+struct DecodeOptions {
+  size_t maxEventBytes = 0;
+  RawBytes raw = RawBytes::kCopy;
+};
+
+void keepRaw(const DecodeOptions& options, DecodedAudit& out, AuditEvent& event,
+             std::string_view raw) {
+  if (options.raw == RawBytes::kCopy) {
+    event.raw.assign(raw);
+  } else {
+    out.rawViews.push_back(raw);
+  }
+}
+
 // The items of an EventList or a bare array. Returns false with `error` set when the document
 // turns out not to be JSON; a bad item is counted and skipped.
-bool decodeItems(od::document& doc, od::array& items, size_t maxEventBytes, DecodedAudit& out,
+bool decodeItems(od::document& doc, od::array& items, const DecodeOptions& options, DecodedAudit& out,
                  simdjson::error_code& error) {
   for (auto result : items) {
     od::value item;
@@ -389,7 +404,7 @@ bool decodeItems(od::document& doc, od::array& items, size_t maxEventBytes, Deco
     // raw_json() runs to the next token, so whitespace after the closing brace is not ours.
     const char* nextToken = raw.data() + raw.size();
     raw = trimJson(raw);
-    if (maxEventBytes != 0 && raw.size() > maxEventBytes) {
+    if (options.maxEventBytes != 0 && raw.size() > options.maxEventBytes) {
       ++out.oversized;
       continue;
     }
@@ -409,14 +424,14 @@ bool decodeItems(od::document& doc, od::array& items, size_t maxEventBytes, Deco
       error = simdjson::TAPE_ERROR;
       return false;
     }
-    event.raw.assign(raw);
+    keepRaw(options, out, event, raw);
   }
   return true;
 }
 
 // One JSON document: a whole body, or one line of a JSON-lines body. Returns why it is unusable
 // as a whole, or "" with its events and counts added to `out`.
-std::string decodeDocument(PaddedJson json, size_t maxEventBytes, DecodedAudit& out) {
+std::string decodeDocument(PaddedJson json, const DecodeOptions& options, DecodedAudit& out) {
   od::document doc;
   auto error = threadParser().iterate(json.data, json.size, json.allocated).get(doc);
   if (error)
@@ -428,7 +443,7 @@ std::string decodeDocument(PaddedJson json, size_t maxEventBytes, DecodedAudit& 
     od::array items;
     if ((error = doc.get_array().get(items)))
       return notJson(error);
-    if (!decodeItems(doc, items, maxEventBytes, out, error))
+    if (!decodeItems(doc, items, options, out, error))
       return notJson(error);
     return atEnd(doc) ? "" : std::string(kNotOneValue);
   }
@@ -465,7 +480,7 @@ std::string decodeDocument(PaddedJson json, size_t maxEventBytes, DecodedAudit& 
           if ((error = value.get_array().get(items)))
             return notJson(error);
       }
-      if (!decodeItems(doc, items, maxEventBytes, out, error))
+      if (!decodeItems(doc, items, options, out, error))
         return notJson(error);
     }
   }
@@ -478,7 +493,7 @@ std::string decodeDocument(PaddedJson json, size_t maxEventBytes, DecodedAudit& 
   }
 
   std::string_view raw = trimJson({json.data, json.size});
-  if (maxEventBytes != 0 && raw.size() > maxEventBytes) {
+  if (options.maxEventBytes != 0 && raw.size() > options.maxEventBytes) {
     ++out.oversized;
     return "";
   }
@@ -495,7 +510,7 @@ std::string decodeDocument(PaddedJson json, size_t maxEventBytes, DecodedAudit& 
     out.events.pop_back();
     return std::string(kNotOneValue);
   }
-  event.raw.assign(raw);
+  keepRaw(options, out, event, raw);
   return "";
 }
 
@@ -515,7 +530,7 @@ bool looksLikeJsonLines(std::string_view body) {
 // Each non-blank line is a document of its own, and a line that is not JSON counts as one
 // malformed item. Returns false when the first line is not JSON by itself after all: the body
 // is then one document written over several lines.
-bool decodeLines(PaddedJson body, size_t maxEventBytes, DecodedAudit& out) {
+bool decodeLines(PaddedJson body, const DecodeOptions& options, DecodedAudit& out) {
   bool first = true;
   size_t start = 0;
   while (start < body.size) {
@@ -532,10 +547,11 @@ bool decodeLines(PaddedJson body, size_t maxEventBytes, DecodedAudit& out) {
     size_t oversized = out.oversized;
     size_t offset = static_cast<size_t>(line.data() - body.data);
     PaddedJson json{line.data(), line.size(), body.allocated - offset};
-    if (!decodeDocument(json, maxEventBytes, out).empty()) {
+    if (!decodeDocument(json, options, out).empty()) {
       if (first)
         return false;
       out.events.erase(out.events.begin() + static_cast<std::ptrdiff_t>(events), out.events.end());
+      if (out.rawViews.size() > events) out.rawViews.resize(events);
       out.malformed = malformed + 1;
       out.oversized = oversized;
     }
@@ -569,18 +585,19 @@ bool readChar(std::string_view text, size_t& pos, char expected, char alternativ
 
 }  // namespace
 
-DecodedAudit decodeAuditPayload(std::string& body, size_t maxEventBytes) {
+DecodedAudit decodeAuditPayload(std::string& body, size_t maxEventBytes, RawBytes raw) {
+  const DecodeOptions options{maxEventBytes, raw};
   if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   }
   PaddedJson json{body.data(), body.size(), body.capacity()};
   DecodedAudit out;
   if (looksLikeJsonLines(body)) {
-    if (decodeLines(json, maxEventBytes, out))
+    if (decodeLines(json, options, out))
       return out;
     out = DecodedAudit{};
   }
-  std::string error = decodeDocument(json, maxEventBytes, out);
+  std::string error = decodeDocument(json, options, out);
   if (!error.empty()) {
     out = DecodedAudit{};
     out.error = "body " + error;

@@ -129,7 +129,8 @@ class AuditHandler::Impl {
   void ingest(std::string& body) {
     auto started = Clock::now();
     // Bodies arrive with simdjson's padding as spare capacity; the move kept it.
-    DecodedAudit decoded = decodeAuditPayload(body, options_.maxEventBytes);
+    // Views into the body: the window copies each event's bytes once, into its spool.
+    DecodedAudit decoded = decodeAuditPayload(body, options_.maxEventBytes, RawBytes::kView);
     if (!decoded.error.empty()) {
       metrics_.result("malformed").Increment();
       log::warn("audit batch is not usable", {{"error", decoded.error}});
@@ -139,21 +140,19 @@ class AuditHandler::Impl {
     auto now = std::chrono::system_clock::now();
     uint64_t accepted = 0;
     uint64_t duplicates = 0;
-    for (auto& event : decoded.events) {
-      // What triggers need, without the raw bytes the window takes.
-      std::string raw = std::move(event.raw);
-      policy::AuditEvent summary = event;
-      event.raw = std::move(raw);
-      if (window_.add(std::move(event), now) == policy::CorrelationWindow::AddResult::kDuplicate) {
+    for (size_t i = 0; i < decoded.events.size(); ++i) {
+      const auto& event = decoded.events[i];
+      if (window_.add(event, decoded.rawViews[i], now) ==
+          policy::CorrelationWindow::AddResult::kDuplicate) {
         ++duplicates;
         continue;
       }
       ++accepted;
       if (onEvent_) {
         try {
-          onEvent_(summary);
+          onEvent_(event);
         } catch (const std::exception& error) {
-          log::error("audit trigger failed", {{"error", error.what()}, {"auditID", summary.auditId}});
+          log::error("audit trigger failed", {{"error", error.what()}, {"auditID", event.auditId}});
         }
       }
     }

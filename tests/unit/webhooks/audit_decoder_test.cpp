@@ -133,6 +133,30 @@ TEST_F(AuditDecoderRecorded, RawBytesReassembleTheRecordedBatchByteForByte) {
   }
 }
 
+// RawBytes::kView (what the audit handler asks for): the same events, their bytes as views into
+// the body instead of copies, also for JSON lines and for a batch with a malformed item.
+TEST_F(AuditDecoderRecorded, ViewsPointAtTheSameBytesTheCopiesHold) {
+  std::vector<std::string> bodies = {
+      readFile(sharedFixture("kube-apiserver-1.21/audit-webhook/batch-02.json")),
+      readFile(sharedFixture("falco_k8s_audit/create_configmap_sensitive_values.json")),
+      R"({"kind":"EventList","items":[{"kind":0},)" +
+          readFile(sharedFixture("falco_k8s_audit/exec_pod.json")) + "]}"};
+  for (auto& body : bodies) {
+    std::string copyBody = body;
+    DecodedAudit copied = decodeAuditPayload(copyBody, kHandlerLimit);
+    DecodedAudit viewed = decodeAuditPayload(body, kHandlerLimit, RawBytes::kView);
+    ASSERT_EQ(viewed.events.size(), copied.events.size());
+    ASSERT_EQ(viewed.rawViews.size(), viewed.events.size());
+    EXPECT_EQ(viewed.malformed, copied.malformed);
+    for (size_t i = 0; i < viewed.events.size(); ++i) {
+      EXPECT_TRUE(viewed.events[i].raw.empty());
+      EXPECT_EQ(viewed.rawViews[i], copied.events[i].raw);
+      EXPECT_GE(viewed.rawViews[i].data(), body.data());
+      EXPECT_LE(viewed.rawViews[i].data() + viewed.rawViews[i].size(), body.data() + body.size());
+    }
+  }
+}
+
 // kubectl delete --dry-run=server: the DeleteOptions in requestObject carry dryRun [All]; the
 // real graceful and force deletes that followed do not.
 TEST_F(AuditDecoderRecorded, DryRunDeleteIsFlaggedAndTheRealOnesAreNot) {

@@ -62,6 +62,10 @@ class CorrelationWindow final : public CorrelationQuery {
   // Indexes one event, unless the same auditID + stage was seen (retries, several API
   // servers). `now` drives age-based eviction (an injected clock for tests).
   AddResult add(AuditEvent event, std::chrono::system_clock::time_point now);
+  // The same, with the raw bytes apart (e.g. a view into the request body): the caller keeps
+  // `event` for what comes next, and neither it nor the bytes are copied more than once.
+  AddResult add(const AuditEvent& event, std::string_view raw,
+                std::chrono::system_clock::time_point now);
 
   // Drops events older than the window.
   void expire(std::chrono::system_clock::time_point now);

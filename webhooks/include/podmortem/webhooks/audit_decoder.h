@@ -15,6 +15,9 @@ namespace podmortem::webhooks {
 // events from every client, and one odd event must not hide the others.
 struct DecodedAudit {
   std::vector<policy::AuditEvent> events;  // well-formed events, in body order
+  // With RawBytes::kView: events[i].raw is empty and rawViews[i] points at the event's bytes in
+  // the body, valid while the body is.
+  std::vector<std::string_view> rawViews;
   size_t malformed = 0;  // items that are not audit Events ({"kind":0}, no auditID, wrong types)
   size_t oversized = 0;  // items whose raw JSON is larger than maxEventBytes
   // Non-empty when the body as a whole is unusable (not JSON, not an object or array, an
@@ -27,7 +30,10 @@ struct DecodedAudit {
 // may carry apiVersion v1, v1beta1 or none. `body` should have SIMDJSON_PADDING bytes of spare
 // capacity after size() (the HTTP server reads bodies that way); otherwise it is reserved once.
 // maxEventBytes 0 means no limit.
-DecodedAudit decodeAuditPayload(std::string& body, size_t maxEventBytes);
+// kView saves a copy of every event's bytes where the caller stores them elsewhere anyway.
+enum class RawBytes { kCopy, kView };
+DecodedAudit decodeAuditPayload(std::string& body, size_t maxEventBytes,
+                                RawBytes raw = RawBytes::kCopy);
 
 // One line of an API server --audit-log-path file. Returns "" with `out` filled, or why the
 // line is not an Event.
