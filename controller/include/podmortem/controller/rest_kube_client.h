@@ -15,7 +15,7 @@ struct RestKubeClientOptions {
   std::chrono::milliseconds requestTimeout{std::chrono::seconds(10)};
   // The idle timeout of streams: longer than any watch's timeoutSeconds, or the HTTP library
   // cuts a quiet watch.
-  std::chrono::milliseconds streamIdleTimeout{std::chrono::minutes(6)};
+  std::chrono::milliseconds streamIdleTimeout{std::chrono::minutes(10)};  // watches: 5 min + 25% jitter
 };
 
 // Sizes the HTTP library's shared thread pool. Call once, before the first client is made
