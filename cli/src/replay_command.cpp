@@ -196,15 +196,7 @@ int replayCommand(Arguments& args) {
       firings.push_back({event, p.name, std::string(match.triggerName), source, action,
                          index.trailForPod(event.namespaceName, event.name, since)});
     };
-    policy::AuditAttributes audit;
-    audit.verb = event.verb;
-    audit.resource = event.resource;
-    audit.subResource = event.subResource;
-    audit.namespaceName = event.namespaceName;
-    audit.userName = event.userName;
-    audit.groups = &event.groups;
-    audit.responseCode = event.responseCode;
-    for (const auto& match : policies.matchAudit(audit)) consider(match, "audit", event.verb);
+    for (const auto& match : policies.matchAudit(policy::auditAttributesOf(event))) consider(match, "audit", event.verb);
     if (auto admission = admissionOf(event); admission.valid && !dryRuns.count(event.auditId)) {
       policy::AdmissionAttributes request;
       request.operation = admission.operation;

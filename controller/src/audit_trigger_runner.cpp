@@ -25,14 +25,7 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
   std::optional<policy::Labels> namespaceLabels;
   if (hooks_.namespaceLabels) namespaceLabels = hooks_.namespaceLabels(event.namespaceName);
 
-  policy::AuditAttributes attributes;
-  attributes.verb = event.verb;
-  attributes.resource = event.resource;
-  attributes.subResource = event.subResource;
-  attributes.namespaceName = event.namespaceName;
-  attributes.userName = event.userName;
-  attributes.groups = &event.groups;
-  attributes.responseCode = event.responseCode;
+  policy::AuditAttributes attributes = policy::auditAttributesOf(event);
   attributes.podLabels = pod ? &pod->labels : nullptr;
   attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
   auto matches = set->matchAudit(attributes);

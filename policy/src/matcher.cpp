@@ -70,6 +70,18 @@ bool triggerMatchesAdmission(const Trigger& trigger, const AdmissionAttributes& 
          subjectMatches(trigger, request.userName, request.groups);
 }
 
+AuditAttributes auditAttributesOf(const AuditEvent& event) {
+  AuditAttributes attributes;
+  attributes.verb = event.verb;
+  attributes.resource = event.resource;
+  attributes.subResource = event.subResource;
+  attributes.namespaceName = event.namespaceName;
+  attributes.userName = event.userName;
+  attributes.groups = &event.groups;
+  attributes.responseCode = event.responseCode;
+  return attributes;
+}
+
 bool triggerMatchesAudit(const Trigger& trigger, const AuditAttributes& event) {
   if (trigger.source != TriggerSource::kAudit)
     return false;

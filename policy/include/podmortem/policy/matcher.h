@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "podmortem/policy/audit_event.h"
 #include "podmortem/policy/label_selector.h"
 #include "podmortem/policy/policy.h"
 
@@ -37,6 +38,10 @@ struct AuditAttributes {
   const Labels* podLabels = nullptr;
   const Labels* namespaceLabels = nullptr;
 };
+
+// An audit event's attributes for matching; pod and namespace labels are left to the caller.
+// The views point into `event`, which must outlive the match.
+AuditAttributes auditAttributesOf(const AuditEvent& event);
 
 // spec.match against one pod: namespace globs, excludeNamespaces (wins), podSelector and
 // namespaceSelector.
