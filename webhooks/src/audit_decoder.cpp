@@ -61,6 +61,15 @@ Member member(od::value& value, od::json_type expected) {
   return type == expected ? Member::kPresent : Member::kWrongType;
 }
 
+// An optional object field: kPresent with `object` ready to iterate, kAbsent (null or missing),
+// or kWrongType.
+Member openObject(od::value& value, od::object& object) {
+  Member found = member(value, od::json_type::object);
+  if (found == Member::kPresent && value.get_object().get(object))
+    return Member::kWrongType;
+  return found;
+}
+
 bool readString(od::value& value, std::string& out) {
   std::string_view view;
   if (!value.get_string().get(view)) {
@@ -82,15 +91,8 @@ std::string readTime(od::value& value, std::optional<int64_t>& out) {
 // user and impersonatedUser (authentication.k8s.io UserInfo); groups only where wanted.
 std::string decodeUser(od::value& value, std::string& name, std::vector<std::string>* groups) {
   od::object object;
-  switch (member(value, od::json_type::object)) {
-    case Member::kAbsent:
-      return "";
-    case Member::kWrongType:
-      return " is not an object";
-    case Member::kPresent:
-      if (value.get_object().get(object))
-        return " is not an object";
-  }
+  if (Member found = openObject(value, object); found != Member::kPresent)
+    return found == Member::kAbsent ? "" : " is not an object";
   for (auto field : object) {
     std::string_view key;
     od::value child;
@@ -143,15 +145,8 @@ std::string decodeSourceIps(od::value& value, std::string& first) {
 
 std::string decodeObjectRef(od::value& value, AuditEvent& out) {
   od::object object;
-  switch (member(value, od::json_type::object)) {
-    case Member::kAbsent:
-      return "";
-    case Member::kWrongType:
-      return " is not an object";
-    case Member::kPresent:
-      if (value.get_object().get(object))
-        return " is not an object";
-  }
+  if (Member found = openObject(value, object); found != Member::kPresent)
+    return found == Member::kAbsent ? "" : " is not an object";
   for (auto field : object) {
     std::string_view key;
     od::value child;
@@ -178,15 +173,8 @@ std::string decodeObjectRef(od::value& value, AuditEvent& out) {
 
 std::string decodeResponseStatus(od::value& value, int& code) {
   od::object object;
-  switch (member(value, od::json_type::object)) {
-    case Member::kAbsent:
-      return "";
-    case Member::kWrongType:
-      return " is not an object";
-    case Member::kPresent:
-      if (value.get_object().get(object))
-        return " is not an object";
-  }
+  if (Member found = openObject(value, object); found != Member::kPresent)
+    return found == Member::kAbsent ? "" : " is not an object";
   for (auto field : object) {
     std::string_view key;
     od::value child;
