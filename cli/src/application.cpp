@@ -7,8 +7,8 @@
 
 #include "podmortem/cli/application_hooks.h"
 #include "podmortem/controller/audit_trigger_runner.h"
-#include "podmortem/controller/evidence_store.h"
-#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/evidence/store.h"
+#include "podmortem/kube/metrics.h"
 #include "podmortem/controller/kubernetes.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
@@ -45,6 +45,7 @@ class Application::Impl {
         auditMetrics_(metrics_.registry()),
         snapshotMetrics_(metrics_.registry()),
         kubeMetrics_(metrics_.registry()),
+        clusterMetrics_(metrics_.registry()),
         podCache_(10'000) {}
 
   void start() {
@@ -258,7 +259,7 @@ class Application::Impl {
       return;
     }
     kubernetes_ = std::make_unique<controller::Kubernetes>(config_, std::move(*connection),
-                                                           kubeMetrics_, policies_);
+                                                           kubeMetrics_, clusterMetrics_, policies_);
   }
 
   std::string evidenceDir() const {
@@ -269,9 +270,9 @@ class Application::Impl {
   }
 
   void startCapture() {
-    std::unique_ptr<controller::Signer> signer;
-    if (!config_.signingKeyFile.empty()) signer = controller::loadSigner(config_.signingKeyFile);
-    evidence_ = std::make_unique<controller::FileEvidenceStore>(evidenceDir(), std::move(signer));
+    std::unique_ptr<evidence::Signer> signer;
+    if (!config_.signingKeyFile.empty()) signer = evidence::loadSigner(config_.signingKeyFile);
+    evidence_ = std::make_unique<evidence::FileStore>(evidenceDir(), std::move(signer));
     auto collectors = controller::CollectorRegistry::localDefaults(window_, config_.audit.window);
     if (kubernetes_) kubernetes_->addCollectors(collectors);
     for (const auto& collector : hooks_.collectors) collectors.add(collector);
@@ -397,7 +398,8 @@ class Application::Impl {
   webhooks::AdmissionMetrics admissionMetrics_;
   webhooks::AuditMetrics auditMetrics_;
   controller::SnapshotMetrics snapshotMetrics_;
-  controller::KubeMetrics kubeMetrics_;
+  kube::Metrics kubeMetrics_;
+  controller::ClusterMetrics clusterMetrics_;
   policy::PolicyStore policies_;
   controller::PodCache podCache_;
   std::shared_ptr<policy::CorrelationWindow> window_;
@@ -405,7 +407,7 @@ class Application::Impl {
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
   std::unique_ptr<controller::Kubernetes> kubernetes_;  // before everything that uses its client
   std::unique_ptr<webhooks::WebhookCertificates> certificates_;
-  std::unique_ptr<controller::FileEvidenceStore> evidence_;
+  std::unique_ptr<evidence::FileStore> evidence_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
   std::unique_ptr<controller::AuditTriggerRunner> auditRunner_;

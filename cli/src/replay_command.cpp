@@ -6,8 +6,9 @@
 #include <set>
 
 #include "commands.h"
+#include "podmortem/core/timestamp.h"
 #include "podmortem/controller/audit_trigger_runner.h"
-#include "podmortem/controller/evidence.h"
+#include "podmortem/evidence/bundle.h"
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/directory_loader.h"
 #include "podmortem/policy/policy_set.h"
@@ -80,7 +81,7 @@ nlohmann::json trailJson(const policy::CorrelationQuery::Trail& trail) {
     if (!webhooks::decodeAuditLine(raw, event).empty()) continue;
     std::string user = event.userName;
     if (!event.impersonatedUserName.empty()) user += " as " + event.impersonatedUserName;
-    events.push_back({{"time", controller::formatTimestamp(timeOf(event.timeMicros))},
+    events.push_back({{"time", core::formatTimestamp(timeOf(event.timeMicros))},
                       {"auditID", event.auditId},
                       {"stage", event.stage},
                       {"verb", event.verb},
@@ -215,7 +216,7 @@ int replayCommand(Arguments& args) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& firing : firings) {
       const auto& e = firing.event;
-      out.push_back({{"time", controller::formatTimestamp(timeOf(e.timeMicros))},
+      out.push_back({{"time", core::formatTimestamp(timeOf(e.timeMicros))},
                      {"policy", firing.policy},
                      {"trigger", firing.trigger},
                      {"source", firing.source},
@@ -235,7 +236,7 @@ int replayCommand(Arguments& args) {
     for (const auto& firing : firings) {
       const auto& e = firing.event;
       std::printf("\n%s  %s/%s  (%s %s %s)  pod %s/%s  by %s  auditID %s\n",
-                  controller::formatTimestamp(timeOf(e.timeMicros)).c_str(),
+                  core::formatTimestamp(timeOf(e.timeMicros)).c_str(),
                   firing.policy.c_str(), firing.trigger.c_str(), firing.source.c_str(),
                   firing.action.c_str(),
                   policy::resourceString(e.resource, e.subResource).c_str(),

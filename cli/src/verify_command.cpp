@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "podmortem/controller/signer.h"
-#include "podmortem/controller/verifier.h"
+#include "podmortem/evidence/signer.h"
+#include "podmortem/evidence/verifier.h"
 
 namespace podmortem::cli {
 
@@ -57,16 +57,16 @@ int verifyCommand(Arguments& args) {
   if (!std::filesystem::is_directory(path, ec)) {
     return usageError(kVerifyUsage, path + " is not a folder");
   }
-  std::unique_ptr<controller::SignatureVerifier> verifier;
+  std::unique_ptr<evidence::SignatureVerifier> verifier;
   if (!keyFile.empty()) {
     try {
-      verifier = controller::loadSignatureVerifier(keyFile);
+      verifier = evidence::loadSignatureVerifier(keyFile);
     } catch (const std::exception& error) {
       return usageError(kVerifyUsage, error.what());
     }
   }
 
-  auto report = controller::verifyEvidence(path, verifier.get());
+  auto report = evidence::verifyEvidence(path, verifier.get());
   if (output == "json") {
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& problem : report.problems) {

@@ -54,7 +54,7 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
     if (hooks_.onMatch) hooks_.onMatch(policy.name, policy.actions.snapshot.has_value());
     CaptureRequest request;
     request.pod = pod ? pod->identity
-                      : PodIdentity{event.namespaceName, event.name, "", ""};
+                      : core::PodIdentity{event.namespaceName, event.name, "", ""};
     if (pod) {
       request.podJson = pod->json;
       request.podSource = "earlier admission request";

@@ -1,24 +1,15 @@
 #include "podmortem/controller/evidence_recorder.h"
 
+#include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/log.h"
+#include "podmortem/core/timestamp.h"
 
 namespace podmortem::controller {
 
 namespace log = core::log;
 using nlohmann::json;
 
-namespace {
-
-// Label values are at most 63 characters of [A-Za-z0-9._-]; longer names stay in spec only.
-bool isLabelValue(const std::string& value) {
-  return value.size() <= 63 && std::all_of(value.begin(), value.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-         });
-}
-
-}  // namespace
-
-EvidenceRecorder::EvidenceRecorder(KubeClient& client, Options options, KubeMetrics* metrics)
+EvidenceRecorder::EvidenceRecorder(kube::Client& client, Options options, ClusterMetrics* metrics)
     : client_(client), options_(std::move(options)), metrics_(metrics), worker_([this] { run(); }) {}
 
 EvidenceRecorder::~EvidenceRecorder() {
@@ -36,9 +27,9 @@ std::string EvidenceRecorder::collectionPath() const {
 
 json EvidenceRecorder::objectFor(const std::string& snapshotId, const CaptureRequest& request) const {
   json labels = {{"app.kubernetes.io/managed-by", "podmortem"}};
-  if (isLabelValue(request.pod.namespaceName)) labels["podmortem.io/pod-namespace"] = request.pod.namespaceName;
-  if (isLabelValue(request.pod.name)) labels["podmortem.io/pod-name"] = request.pod.name;
-  if (isLabelValue(request.policyName)) labels["podmortem.io/policy"] = request.policyName;
+  if (core::names::isLabelValue(request.pod.namespaceName)) labels["podmortem.io/pod-namespace"] = request.pod.namespaceName;
+  if (core::names::isLabelValue(request.pod.name)) labels["podmortem.io/pod-name"] = request.pod.name;
+  if (core::names::isLabelValue(request.policyName)) labels["podmortem.io/policy"] = request.policyName;
   json pod = {{"namespace", request.pod.namespaceName}, {"name", request.pod.name}};
   if (!request.pod.uid.empty()) pod["uid"] = request.pod.uid;
   if (!request.pod.node.empty()) pod["node"] = request.pod.node;
@@ -53,7 +44,7 @@ json EvidenceRecorder::objectFor(const std::string& snapshotId, const CaptureReq
                  {"user", trigger.user},
                  {"groups", trigger.groups},
                  {"requestUID", trigger.requestUid},
-                 {"time", formatTimestamp(trigger.time)}}}};
+                 {"time", core::formatTimestamp(trigger.time)}}}};
   if (!options_.replica.empty()) spec["replica"] = options_.replica;
   return {{"apiVersion", "podmortem.io/v1alpha1"},
           {"kind", "EvidenceSnapshot"},
@@ -61,7 +52,7 @@ json EvidenceRecorder::objectFor(const std::string& snapshotId, const CaptureReq
           {"spec", spec}};
 }
 
-json EvidenceRecorder::statusFor(const WriteResult& result, const json& manifestExtra,
+json EvidenceRecorder::statusFor(const evidence::WriteResult& result, const json& manifestExtra,
                                  std::chrono::system_clock::time_point started) {
   json artifacts = json::array();
   uint64_t total = 0;
@@ -73,8 +64,8 @@ json EvidenceRecorder::statusFor(const WriteResult& result, const json& manifest
     artifacts.push_back(std::move(entry));
   }
   json status = {{"phase", std::string(toString(result.phase))},
-                 {"startTime", formatTimestamp(started)},
-                 {"completionTime", formatTimestamp(std::chrono::system_clock::now())},
+                 {"startTime", core::formatTimestamp(started)},
+                 {"completionTime", core::formatTimestamp(std::chrono::system_clock::now())},
                  {"artifactCount", result.artifacts.size()},
                  {"totalBytes", total},
                  {"artifacts", artifacts}};
@@ -94,12 +85,12 @@ void EvidenceRecorder::started(const std::string& snapshotId, const CaptureReque
   json object = objectFor(snapshotId, request);
   enqueue({snapshotId, "POST", collectionPath(), object, json()});
   enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
-           {{"status", {{"phase", "Capturing"}, {"startTime", formatTimestamp(request.trigger.time)}}}},
+           {{"status", {{"phase", "Capturing"}, {"startTime", core::formatTimestamp(request.trigger.time)}}}},
            object});
 }
 
 void EvidenceRecorder::finished(const std::string& snapshotId, const CaptureRequest& request,
-                                const WriteResult& result, const json& manifestExtra) {
+                                const evidence::WriteResult& result, const json& manifestExtra) {
   enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
            {{"status", statusFor(result, manifestExtra, request.trigger.time)}},
            objectFor(snapshotId, request)});
@@ -150,7 +141,7 @@ void EvidenceRecorder::run() {
 }
 
 bool EvidenceRecorder::perform(const Work& work) {
-  KubeRequest request;
+  kube::Request request;
   request.method = work.method;
   request.path = work.path;
   request.resource = work.method == "POST" ? "evidencesnapshots" : "evidencesnapshots/status";
@@ -162,7 +153,7 @@ bool EvidenceRecorder::perform(const Work& work) {
   if (work.method == "POST" && response.reason() == "AlreadyExists") return true;  // a retry
   if (work.method == "PATCH" && response.status == 404 && work.object.is_object()) {
     // The create never made it (the API was down): create now, then patch again.
-    KubeRequest create;
+    kube::Request create;
     create.method = "POST";
     create.verb = "create";
     create.resource = "evidencesnapshots";

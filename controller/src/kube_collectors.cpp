@@ -11,8 +11,8 @@ namespace {
 using internal::pretty;
 using nlohmann::json;
 
-KubeRequest getRequest(std::string path, std::string resource) {
-  KubeRequest request;
+kube::Request getRequest(std::string path, std::string resource) {
+  kube::Request request;
   request.path = std::move(path);
   request.resource = std::move(resource);
   return request;
@@ -23,7 +23,7 @@ std::string nsOf(const CaptureRequest& request) { return request.pod.namespaceNa
 // pod: the copy the request carried, at once; only without one, a fresh GET.
 class LivePodCollector final : public Collector {
  public:
-  explicit LivePodCollector(KubeClient& client) : client_(client) {}
+  explicit LivePodCollector(kube::Client& client) : client_(client) {}
   std::string_view name() const override { return "pod"; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -41,7 +41,7 @@ class LivePodCollector final : public Collector {
   }
 
  private:
-  KubeClient& client_;
+  kube::Client& client_;
 };
 
 // The pod as the API server has it now, beside the admission copy (status, restarts, labels
@@ -49,7 +49,7 @@ class LivePodCollector final : public Collector {
 class PodLiveCollector final : public Collector {
  public:
   static constexpr const char* kName = "podLive";
-  explicit PodLiveCollector(KubeClient& client) : client_(client) {}
+  explicit PodLiveCollector(kube::Client& client) : client_(client) {}
   std::string_view name() const override { return kName; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -67,7 +67,7 @@ class PodLiveCollector final : public Collector {
   }
 
  private:
-  KubeClient& client_;
+  kube::Client& client_;
 };
 
 // Where a controller owner lives in the API, by kind.
@@ -101,7 +101,7 @@ bool isDnsName(const std::string& text) {
 
 class OwnersCollector final : public Collector {
  public:
-  explicit OwnersCollector(KubeClient& client) : client_(client) {}
+  explicit OwnersCollector(kube::Client& client) : client_(client) {}
   std::string_view name() const override { return "owners"; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -146,20 +146,20 @@ class OwnersCollector final : public Collector {
   }
 
  private:
-  KubeClient& client_;
+  kube::Client& client_;
 };
 
 class EventsCollector final : public Collector {
  public:
-  explicit EventsCollector(KubeClient& client) : client_(client) {}
+  explicit EventsCollector(kube::Client& client) : client_(client) {}
   std::string_view name() const override { return "events"; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
     std::string selector = !request.pod.uid.empty()
                                ? "involvedObject.uid=" + request.pod.uid
                                : "involvedObject.kind=Pod,involvedObject.name=" + request.pod.name;
-    KubeRequest list = getRequest("/api/v1/namespaces/" + nsOf(request) +
-                                      "/events?fieldSelector=" + encodeQueryValue(selector),
+    kube::Request list = getRequest("/api/v1/namespaces/" + nsOf(request) +
+                                      "/events?fieldSelector=" + kube::encodeQueryValue(selector),
                                   "events");
     list.verb = "list";
     auto response = client_.send(list);
@@ -169,12 +169,12 @@ class EventsCollector final : public Collector {
   }
 
  private:
-  KubeClient& client_;
+  kube::Client& client_;
 };
 
 class LogsCollector final : public Collector {
  public:
-  LogsCollector(KubeClient& client, bool previous) : client_(client), previous_(previous) {}
+  LogsCollector(kube::Client& client, bool previous) : client_(client), previous_(previous) {}
   std::string_view name() const override { return previous_ ? "previousLogs" : "logs"; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -190,11 +190,11 @@ class LogsCollector final : public Collector {
         continue;
       }
       std::string path = "logs/" + container.name + (previous_ ? ".previous.log" : ".log");
-      std::string query = "?container=" + encodeQueryValue(container.name) +
+      std::string query = "?container=" + kube::encodeQueryValue(container.name) +
                           "&timestamps=true&limitBytes=" + std::to_string(request.logLimitBytes);
       if (request.logTailLines > 0) query += "&tailLines=" + std::to_string(request.logTailLines);
       if (previous_) query += "&previous=true";
-      KubeRequest get = getRequest("/api/v1/namespaces/" + nsOf(request) + "/pods/" +
+      kube::Request get = getRequest("/api/v1/namespaces/" + nsOf(request) + "/pods/" +
                                        request.pod.name + "/log" + query,
                                    "pods/log");
       get.maxBodyBytes = static_cast<size_t>(request.logLimitBytes) + 4096;
@@ -228,14 +228,14 @@ class LogsCollector final : public Collector {
     return -1;  // unknown: ask the API
   }
 
-  KubeClient& client_;
+  kube::Client& client_;
   bool previous_;
 };
 
 // node and serviceAccount: one GET named by the pod spec.
 class NamedObjectCollector final : public Collector {
  public:
-  NamedObjectCollector(KubeClient& client, std::string name, std::string artifact)
+  NamedObjectCollector(kube::Client& client, std::string name, std::string artifact)
       : client_(client), name_(std::move(name)), artifact_(std::move(artifact)) {}
   std::string_view name() const override { return name_; }
   Collected collect(const CaptureRequest& request) override {
@@ -246,7 +246,7 @@ class NamedObjectCollector final : public Collector {
       return collected;
     }
     const json spec = pod.object->value("spec", json::object());
-    KubeRequest get;
+    kube::Request get;
     if (name_ == "node") {
       std::string node = spec.value("nodeName", request.pod.node);
       if (node.empty()) {
@@ -266,7 +266,7 @@ class NamedObjectCollector final : public Collector {
   }
 
  private:
-  KubeClient& client_;
+  kube::Client& client_;
   std::string name_;
   std::string artifact_;
 };
@@ -288,7 +288,7 @@ std::string quarantineValue(const CaptureRequest& request) {
 
 class ActionsCollector final : public Collector {
  public:
-  ActionsCollector(KubeClient& client, KubeMetrics* metrics) : client_(client), metrics_(metrics) {}
+  ActionsCollector(kube::Client& client, ClusterMetrics* metrics) : client_(client), metrics_(metrics) {}
   std::string_view name() const override { return kActionsCollector; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -304,7 +304,7 @@ class ActionsCollector final : public Collector {
       json metadata = json::object();
       if (!labels.empty()) metadata["labels"] = labels;
       if (!annotations.empty()) metadata["annotations"] = annotations;
-      KubeRequest patch = getRequest("/api/v1/namespaces/" + nsOf(request) + "/pods/" + request.pod.name, "pods");
+      kube::Request patch = getRequest("/api/v1/namespaces/" + nsOf(request) + "/pods/" + request.pod.name, "pods");
       patch.verb = "patch";
       patch.method = "PATCH";
       patch.contentType = "application/merge-patch+json";
@@ -331,7 +331,7 @@ class ActionsCollector final : public Collector {
           {"spec",
            {{"podSelector", {{"matchLabels", {{"podmortem.io/quarantine", quarantine}}}}},
             {"policyTypes", {"Ingress", "Egress"}}}}};
-      KubeRequest create = getRequest("/apis/networking.k8s.io/v1/namespaces/" + nsOf(request) +
+      kube::Request create = getRequest("/apis/networking.k8s.io/v1/namespaces/" + nsOf(request) +
                                           "/networkpolicies",
                                       "networkpolicies");
       create.verb = "create";
@@ -363,13 +363,13 @@ class ActionsCollector final : public Collector {
     if (metrics_ != nullptr) metrics_->actions.Add({{"action", action}, {"result", result}}).Increment();
   }
 
-  KubeClient& client_;
-  KubeMetrics* metrics_;
+  kube::Client& client_;
+  ClusterMetrics* metrics_;
 };
 
 }  // namespace
 
-void addKubeCollectors(CollectorRegistry& registry, KubeClient& client, KubeMetrics* metrics) {
+void addKubeCollectors(CollectorRegistry& registry, kube::Client& client, ClusterMetrics* metrics) {
   registry.add(std::make_shared<LivePodCollector>(client));
   registry.add(std::make_shared<PodLiveCollector>(client));
   registry.addCompanion("pod", PodLiveCollector::kName);

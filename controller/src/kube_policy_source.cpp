@@ -10,8 +10,8 @@ using nlohmann::json;
 
 namespace {
 
-Informer::Options informerOptions(std::string path, std::string resource) {
-  Informer::Options options;
+kube::Informer::Options informerOptions(std::string path, std::string resource) {
+  kube::Informer::Options options;
   options.path = std::move(path);
   options.resource = std::move(resource);
   return options;
@@ -19,8 +19,8 @@ Informer::Options informerOptions(std::string path, std::string resource) {
 
 }  // namespace
 
-KubePolicySource::KubePolicySource(KubeClient& client, policy::PolicyStore& store,
-                                   KubeMetrics* metrics)
+KubePolicySource::KubePolicySource(kube::Client& client, policy::PolicyStore& store,
+                                   kube::Metrics* metrics)
     : store_(store),
       informer_(client, informerOptions(kPath, "forensicpolicies"),
                 [this](const std::vector<json>& objects) { onChange(objects); }, metrics) {}
@@ -57,7 +57,7 @@ std::vector<KubePolicySource::Observed> KubePolicySource::observed() const {
   return observed_;
 }
 
-NamespaceLabels::NamespaceLabels(KubeClient& client, KubeMetrics* metrics)
+NamespaceLabels::NamespaceLabels(kube::Client& client, kube::Metrics* metrics)
     : informer_(client, informerOptions("/api/v1/namespaces", "namespaces"),
                 [this](const std::vector<json>& objects) {
                   std::map<std::string, policy::Labels, std::less<>> labels;

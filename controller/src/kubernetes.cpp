@@ -6,11 +6,11 @@
 
 #include "podmortem/controller/evidence_recorder.h"
 #include "podmortem/controller/kube_collectors.h"
-#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/kube/metrics.h"
 #include "podmortem/controller/kube_policy_source.h"
-#include "podmortem/controller/leader_elector.h"
+#include "podmortem/kube/leader_elector.h"
 #include "podmortem/controller/policy_status_writer.h"
-#include "podmortem/controller/rest_kube_client.h"
+#include "podmortem/kube/rest_client.h"
 #include "pod_object.h"
 #include "podmortem/core/log.h"
 
@@ -26,21 +26,21 @@ std::string replicaIdentity(const core::Config& config) {
   return "podmortem";
 }
 
-std::optional<KubeConnection> Kubernetes::resolveConnection(const core::Config& config) {
+std::optional<kube::Connection> Kubernetes::resolveConnection(const core::Config& config) {
   const auto& k = config.kubernetes;
-  auto fromKubeconfig = [&]() -> std::optional<KubeConnection> {
+  auto fromKubeconfig = [&]() -> std::optional<kube::Connection> {
     std::string path = k.kubeconfig;
-    if (path.empty()) path = defaultKubeconfigPath().value_or("");
+    if (path.empty()) path = kube::defaultKubeconfigPath().value_or("");
     if (path.empty()) return std::nullopt;
-    return kubeconfigConnection(path, k.context);
+    return kube::kubeconfigConnection(path, k.context);
   };
   switch (k.mode) {
     case core::KubernetesMode::kNone:
       return std::nullopt;
     case core::KubernetesMode::kInCluster: {
-      auto connection = inClusterConnection();
+      auto connection = kube::inClusterConnection();
       if (!connection) {
-        throw KubeConfigError("kubernetes.mode is in-cluster, but KUBERNETES_SERVICE_HOST or the "
+        throw kube::ConfigError("kubernetes.mode is in-cluster, but KUBERNETES_SERVICE_HOST or the "
                               "service account token is missing: not running in a pod?");
       }
       return connection;
@@ -48,13 +48,13 @@ std::optional<KubeConnection> Kubernetes::resolveConnection(const core::Config& 
     case core::KubernetesMode::kKubeconfig: {
       auto connection = fromKubeconfig();
       if (!connection) {
-        throw KubeConfigError("kubernetes.mode is kubeconfig, but no kubeconfig was found "
+        throw kube::ConfigError("kubernetes.mode is kubeconfig, but no kubeconfig was found "
                               "(kubernetes.kubeconfig, $KUBECONFIG, ~/.kube/config)");
       }
       return connection;
     }
     case core::KubernetesMode::kAuto:
-      if (auto connection = inClusterConnection()) return connection;
+      if (auto connection = kube::inClusterConnection()) return connection;
       return fromKubeconfig();
   }
   return std::nullopt;
@@ -62,9 +62,9 @@ std::optional<KubeConnection> Kubernetes::resolveConnection(const core::Config& 
 
 class Kubernetes::Impl {
  public:
-  Impl(const core::Config& config, KubeConnection connection, KubeMetrics& metrics,
-       policy::PolicyStore& policies)
-      : connection_(std::move(connection)), metrics_(metrics) {
+  Impl(const core::Config& config, kube::Connection connection, kube::Metrics& metrics,
+       ClusterMetrics& clusterMetrics, policy::PolicyStore& policies)
+      : connection_(std::move(connection)), metrics_(metrics), clusterMetrics_(clusterMetrics) {
     const auto& k = config.kubernetes;
     namespace_ = k.namespaceName;
     if (namespace_.empty()) {
@@ -73,28 +73,28 @@ class Kubernetes::Impl {
     }
     if (namespace_.empty()) namespace_ = "podmortem-system";
     identity_ = replicaIdentity(config);
-    initializeKubeThreadPool(k.clientThreads);
-    RestKubeClientOptions options;
+    kube::initializeThreadPool(k.clientThreads);
+    kube::RestClientOptions options;
     options.qps = k.qps;
     options.burst = k.burst;
     options.requestTimeout = k.requestTimeout;
-    client_ = makeRestKubeClient(connection_, options, &metrics_);
+    client_ = kube::makeRestClient(connection_, options, &metrics_);
     policySource_ = std::make_unique<KubePolicySource>(*client_, policies, &metrics_);
     namespaces_ = std::make_unique<NamespaceLabels>(*client_, &metrics_);
     if (k.evidenceRecords) {
       EvidenceRecorder::Options recorderOptions;
       recorderOptions.namespaceName = namespace_;
       recorderOptions.replica = identity_;
-      recorder_ = std::make_shared<EvidenceRecorder>(*client_, recorderOptions, &metrics_);
+      recorder_ = std::make_shared<EvidenceRecorder>(*client_, recorderOptions, &clusterMetrics_);
     }
     if (config.leaderElection.enabled) {
-      LeaderElector::Options electorOptions;
+      kube::LeaderElector::Options electorOptions;
       electorOptions.namespaceName = namespace_;
       electorOptions.leaseName = config.leaderElection.leaseName;
       electorOptions.identity = identity_;
       electorOptions.leaseDuration = config.leaderElection.leaseDuration;
       electorOptions.retryPeriod = config.leaderElection.retryPeriod;
-      elector_ = std::make_unique<LeaderElector>(*client_, electorOptions, &metrics_);
+      elector_ = std::make_unique<kube::LeaderElector>(*client_, electorOptions, &metrics_);
     }
     statusWriter_ = std::make_unique<PolicyStatusWriter>(
         *client_, policies, *policySource_, activity_,
@@ -118,22 +118,25 @@ class Kubernetes::Impl {
     policySource_->stop();
   }
 
-  KubeConnection connection_;
-  KubeMetrics& metrics_;
+  kube::Connection connection_;
+  kube::Metrics& metrics_;
+  ClusterMetrics& clusterMetrics_;
   std::string namespace_;
   std::string identity_;
-  std::unique_ptr<KubeClient> client_;
+  std::unique_ptr<kube::Client> client_;
   PolicyActivity activity_;
   std::unique_ptr<KubePolicySource> policySource_;
   std::unique_ptr<NamespaceLabels> namespaces_;
   std::shared_ptr<EvidenceRecorder> recorder_;
-  std::unique_ptr<LeaderElector> elector_;
+  std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<PolicyStatusWriter> statusWriter_;
 };
 
-Kubernetes::Kubernetes(const core::Config& config, KubeConnection connection,
-                       KubeMetrics& metrics, policy::PolicyStore& policies)
-    : impl_(std::make_unique<Impl>(config, std::move(connection), metrics, policies)) {}
+Kubernetes::Kubernetes(const core::Config& config, kube::Connection connection,
+                       kube::Metrics& metrics, ClusterMetrics& clusterMetrics,
+                       policy::PolicyStore& policies)
+    : impl_(std::make_unique<Impl>(config, std::move(connection), metrics, clusterMetrics,
+                                   policies)) {}
 
 Kubernetes::~Kubernetes() {
   if (impl_) impl_->stop();
@@ -141,12 +144,12 @@ Kubernetes::~Kubernetes() {
 
 void Kubernetes::start() { impl_->start(); }
 void Kubernetes::stop() { impl_->stop(); }
-KubeClient& Kubernetes::client() { return *impl_->client_; }
+kube::Client& Kubernetes::client() { return *impl_->client_; }
 const std::string& Kubernetes::namespaceName() const { return impl_->namespace_; }
 const std::string& Kubernetes::identity() const { return impl_->identity_; }
 const std::string& Kubernetes::server() const { return impl_->connection_.server; }
 void Kubernetes::addCollectors(CollectorRegistry& registry) {
-  addKubeCollectors(registry, *impl_->client_, &impl_->metrics_);
+  addKubeCollectors(registry, *impl_->client_, &impl_->clusterMetrics_);
 }
 std::shared_ptr<SnapshotObserver> Kubernetes::recorder() { return impl_->recorder_; }
 PolicyActivity& Kubernetes::activity() { return impl_->activity_; }

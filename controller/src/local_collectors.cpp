@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "podmortem/controller/collector.h"
+#include "podmortem/core/timestamp.h"
 #include "podmortem/policy/policy.h"
 
 namespace podmortem::controller {
@@ -13,7 +14,7 @@ class PodCollector final : public Collector {
  public:
   std::string_view name() const override { return "pod"; }
   Collected collect(const CaptureRequest& request) override {
-    Artifact artifact{"pod.json", "pod", request.podJson, ""};
+    evidence::Artifact artifact{"pod.json", "pod", request.podJson, ""};
     if (request.podJson.empty()) {
       artifact.error =
           "the request did not carry the pod (an eviction names it only) and no earlier "
@@ -50,14 +51,14 @@ class AuditTrailCollector final : public Collector {
     }
     collected.artifacts.push_back({"audit-trail.jsonl", "auditTrail", std::move(lines), ""});
     auto micros = [](int64_t value) {
-      return formatTimestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(value)));
+      return core::formatTimestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(value)));
     };
     collected.manifest["auditTrail"] = {
         {"events", trail.rawEvents.size()},
         {"podEvents", trail.podEvents},
         {"userEvents", trail.userEvents},
-        {"windowStart", formatTimestamp(since)},
-        {"windowEnd", trail.windowEndMicros > 0 ? micros(trail.windowEndMicros) : formatTimestamp(now)},
+        {"windowStart", core::formatTimestamp(since)},
+        {"windowEnd", trail.windowEndMicros > 0 ? micros(trail.windowEndMicros) : core::formatTimestamp(now)},
         {"ingest", audit_ ? "enabled" : "disabled"}};
     return collected;
   }

@@ -4,14 +4,14 @@ namespace podmortem::controller::internal {
 
 using nlohmann::json;
 
-KubeResponse getPod(KubeClient& client, const std::string& namespaceName, const std::string& name) {
-  KubeRequest request;
+kube::Response getPod(kube::Client& client, const std::string& namespaceName, const std::string& name) {
+  kube::Request request;
   request.path = "/api/v1/namespaces/" + namespaceName + "/pods/" + name;
   request.resource = "pods";
   return client.send(request);
 }
 
-PodObject podObject(const CaptureRequest& request, KubeClient* client) {
+PodObject podObject(const CaptureRequest& request, kube::Client* client) {
   PodObject pod;
   if (!request.podJson.empty()) {
     auto parsed = json::parse(request.podJson, nullptr, false);

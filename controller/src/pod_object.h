@@ -5,7 +5,7 @@
 #include <string>
 
 #include "podmortem/controller/collector.h"
-#include "podmortem/controller/kube_client.h"
+#include "podmortem/kube/client.h"
 
 namespace podmortem::controller::internal {
 
@@ -15,10 +15,10 @@ struct PodObject {
   std::optional<nlohmann::json> object;
   std::string error;
 };
-PodObject podObject(const CaptureRequest& request, KubeClient* client);
+PodObject podObject(const CaptureRequest& request, kube::Client* client);
 
 // GET /api/v1/namespaces/<ns>/pods/<name>.
-KubeResponse getPod(KubeClient& client, const std::string& namespaceName, const std::string& name);
+kube::Response getPod(kube::Client& client, const std::string& namespaceName, const std::string& name);
 
 // Every container of the pod: init, regular and ephemeral, in that order.
 struct ContainerRef {

@@ -91,7 +91,7 @@ json imagesOf(const json& pod) {
 class PodSpecCollector final : public Collector {
  public:
   PodSpecCollector(std::string name, std::string path, json (*extract)(const json&),
-                   KubeClient* client)
+                   kube::Client* client)
       : name_(std::move(name)), path_(std::move(path)), extract_(extract), client_(client) {}
   std::string_view name() const override { return name_; }
   Collected collect(const CaptureRequest& request) override {
@@ -109,12 +109,12 @@ class PodSpecCollector final : public Collector {
   std::string name_;
   std::string path_;
   json (*extract_)(const json&);
-  KubeClient* client_;
+  kube::Client* client_;
 };
 
 }  // namespace
 
-void addPodSpecCollectors(CollectorRegistry& registry, KubeClient* client) {
+void addPodSpecCollectors(CollectorRegistry& registry, kube::Client* client) {
   registry.add(std::make_shared<PodSpecCollector>("references", "references.json", referencesOf, client));
   registry.add(std::make_shared<PodSpecCollector>("images", "images.json", imagesOf, client));
 }

@@ -1,7 +1,8 @@
 #include "podmortem/controller/policy_status_writer.h"
 
-#include "podmortem/controller/evidence.h"
 #include "podmortem/core/log.h"
+#include "podmortem/core/timestamp.h"
+#include "podmortem/evidence/bundle.h"
 #include "podmortem/policy/policy.h"
 
 namespace podmortem::controller {
@@ -46,7 +47,7 @@ uint64_t counter(const json& status, const char* key) {
 
 }  // namespace
 
-PolicyStatusWriter::PolicyStatusWriter(KubeClient& client, policy::PolicyStore& store,
+PolicyStatusWriter::PolicyStatusWriter(kube::Client& client, policy::PolicyStore& store,
                                        KubePolicySource& source, PolicyActivity& activity,
                                        std::function<bool()> isLeader,
                                        std::chrono::milliseconds interval)
@@ -88,7 +89,7 @@ json PolicyStatusWriter::readyCondition(bool valid, const std::string& message, 
                     {"message", message},
                     {"observedGeneration", generation}};
   // lastTransitionTime moves only when the status value does (metav1.Condition's contract).
-  std::string transition = formatTimestamp(std::chrono::system_clock::now());
+  std::string transition = core::formatTimestamp(std::chrono::system_clock::now());
   if (previous.is_object()) {
     for (const auto& old : previous.value("conditions", json::array())) {
       if (old.value("type", "") == "Ready" && old.value("status", "") == condition["status"]) {
@@ -134,12 +135,12 @@ size_t PolicyStatusWriter::writeOnce() {
         {"triggers", policy && valid ? triggerSummary(*policy) : ""},
         {"actions", policy && valid ? actionSummary(*policy) : ""}};
     if (counts.lastTrigger != std::chrono::system_clock::time_point{}) {
-      desired["lastTriggerTime"] = formatTimestamp(counts.lastTrigger);
+      desired["lastTriggerTime"] = core::formatTimestamp(counts.lastTrigger);
     } else if (previous.contains("lastTriggerTime")) {
       desired["lastTriggerTime"] = previous["lastTriggerTime"];
     }
     if (desired == status || desired == mine.status) continue;
-    KubeRequest patch;
+    kube::Request patch;
     patch.verb = "patch";
     patch.method = "PATCH";
     patch.resource = "forensicpolicies/status";

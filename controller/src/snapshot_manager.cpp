@@ -28,13 +28,13 @@ struct Entry {
   std::vector<CaptureCallback> waiters;
 };
 
-std::string resultLabel(SnapshotPhase phase) {
+std::string resultLabel(evidence::SnapshotPhase phase) {
   switch (phase) {
-    case SnapshotPhase::kComplete:
+    case evidence::SnapshotPhase::kComplete:
       return "complete";
-    case SnapshotPhase::kPartial:
+    case evidence::SnapshotPhase::kPartial:
       return "partial";
-    case SnapshotPhase::kFailed:
+    case evidence::SnapshotPhase::kFailed:
       return "failed";
   }
   return "failed";
@@ -44,7 +44,7 @@ std::string resultLabel(SnapshotPhase phase) {
 
 class SnapshotManager::Impl {
  public:
-  Impl(EvidenceStore& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
+  Impl(evidence::Store& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
        Options options)
       : store_(store),
         collectors_(std::move(collectors)),
@@ -80,7 +80,7 @@ class SnapshotManager::Impl {
         }
       } else {
         entry = std::make_shared<Entry>();
-        entry->snapshotId = newSnapshotId();
+        entry->snapshotId = evidence::newSnapshotId();
         entry->waiters.push_back(std::move(done));
         entries_.emplace(key, entry);
       }
@@ -166,7 +166,7 @@ class SnapshotManager::Impl {
   }
 
   void finalize(const std::shared_ptr<Job>& job) {
-    SnapshotContent content;
+    evidence::SnapshotContent content;
     {
       std::lock_guard lock(job->mutex);
       if (job->finalized) return;
@@ -196,7 +196,7 @@ class SnapshotManager::Impl {
     net::post(writers_, [this, job, content = std::move(content)] { write(job, content); });
   }
 
-  void write(const std::shared_ptr<Job>& job, const SnapshotContent& content) {
+  void write(const std::shared_ptr<Job>& job, const evidence::SnapshotContent& content) {
     CaptureOutcome outcome;
     outcome.snapshotId = content.id;
     outcome.result = store_.write(content);
@@ -218,7 +218,7 @@ class SnapshotManager::Impl {
                    {"seconds", seconds},
                    {"bundle", outcome.result.bundlePath},
                    {"reason", outcome.result.reason}};
-    if (outcome.result.phase == SnapshotPhase::kComplete) {
+    if (outcome.result.phase == evidence::SnapshotPhase::kComplete) {
       log::info("snapshot written", fields);
     } else {
       log::warn("snapshot incomplete", fields);
@@ -253,7 +253,7 @@ class SnapshotManager::Impl {
     }
   }
 
-  EvidenceStore& store_;
+  evidence::Store& store_;
   CollectorRegistry collectors_;
   SnapshotMetrics& metrics_;
   Options options_;
@@ -267,7 +267,7 @@ class SnapshotManager::Impl {
   std::thread timerThread_;
 };
 
-SnapshotManager::SnapshotManager(EvidenceStore& store, CollectorRegistry collectors,
+SnapshotManager::SnapshotManager(evidence::Store& store, CollectorRegistry collectors,
                                  SnapshotMetrics& metrics, Options options)
     : impl_(std::make_unique<Impl>(store, std::move(collectors), metrics, options)) {}
 

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "podmortem/core/timestamp.h"
+
 namespace podmortem::core::log {
 
 namespace {
@@ -26,20 +28,6 @@ const char* levelName(Level level) {
       return "error";
   }
   return "info";
-}
-
-std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis));
-  return buffer;
 }
 
 nlohmann::json toJson(const Value& value) {
@@ -69,12 +57,12 @@ void write(Level level, std::string_view message, Fields fields) {
   if (!enabled(level)) return;
   std::string line;
   if (gFormat.load(std::memory_order_relaxed) == Format::kJson) {
-    nlohmann::json object = {{"time", timestamp()}, {"level", levelName(level)},
+    nlohmann::json object = {{"time", formatTimestamp(std::chrono::system_clock::now())}, {"level", levelName(level)},
                              {"msg", std::string(message)}};
     for (const auto& [key, value] : fields) object[std::string(key)] = toJson(value);
     line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line.append(timestamp()).append(" ").append(levelName(level)).append(" ").append(message);
+    line.append(formatTimestamp(std::chrono::system_clock::now())).append(" ").append(levelName(level)).append(" ").append(message);
     for (const auto& [key, value] : fields) {
       nlohmann::json rendered = toJson(value);
       line.append(" ").append(key).append("=");

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "kubernetes_names.h"
+#include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/duration.h"
 
 namespace podmortem::policy::internal {
@@ -167,7 +167,7 @@ Labels FieldReader::readStringMap(const Node& node, const std::string& path, boo
     return values;
   for (const auto& [key, valueNode] : *fields) {
     std::string entryPath = keyPath(path, key);
-    if (!names::isQualifiedName(key)) {
+    if (!core::names::isQualifiedName(key)) {
       problem(valueNode, entryPath,
               "key must be a qualified name such as podmortem.io/suspect (an optional DNS "
               "subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.')");
@@ -176,7 +176,7 @@ Labels FieldReader::readStringMap(const Node& node, const std::string& path, boo
     auto value = readString(valueNode, entryPath);
     if (!value)
       continue;
-    if (labelValues && !names::isLabelValue(*value)) {
+    if (labelValues && !core::names::isLabelValue(*value)) {
       problem(valueNode, entryPath,
               "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', "
               "starting and ending with a letter or digit");

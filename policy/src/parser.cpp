@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "field_reader.h"
-#include "kubernetes_names.h"
+#include "podmortem/core/kubernetes_names.h"
 #include "podmortem/policy/policy.h"
 
 namespace podmortem::policy {
@@ -155,7 +155,7 @@ void DocumentReader::readMetadata(const Node& node, Policy& policy) {
     problem(node, "metadata.name", "is required");
   } else if (auto text = readString(name, "metadata.name")) {
     policy.name = *text;
-    if (!names::isDns1123Subdomain(*text)) {
+    if (!core::names::isDns1123Subdomain(*text)) {
       problem(name, "metadata.name",
               "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting "
               "and ending with a letter or digit, at most 253 characters)");
@@ -252,7 +252,7 @@ LabelSelector DocumentReader::readSelector(const Node& node, const std::string& 
       problem(item, fieldPath(itemPath, "key"), "is required");
     } else if (auto text = readString(key, fieldPath(itemPath, "key"))) {
       requirement.key = *text;
-      if (!names::isQualifiedName(*text)) {
+      if (!core::names::isQualifiedName(*text)) {
         problem(key, fieldPath(itemPath, "key"),
                 "must be a label key such as app or example.com/tier");
       }
@@ -278,7 +278,7 @@ LabelSelector DocumentReader::readSelector(const Node& node, const std::string& 
     Node values = field(*itemFields, "values");
     std::string valuesPath = fieldPath(itemPath, "values");
     requirement.values = readStringList(values, valuesPath, [](std::string_view text) {
-      return names::isLabelValue(text) ? std::nullopt
+      return core::names::isLabelValue(text) ? std::nullopt
                                        : std::optional<std::string>("must be a label value");
     });
     if (parsedOp) {
@@ -353,7 +353,7 @@ Trigger DocumentReader::readTrigger(const Node& node, const std::string& path, s
   } else if (auto text = readString(name, fieldPath(path, "name"))) {
     trigger.name = *text;
     // The name becomes a metrics label value and part of warnings shown to users.
-    if (!names::isDns1123Label(*text)) {
+    if (!core::names::isDns1123Label(*text)) {
       problem(name, fieldPath(path, "name"),
               "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 "
               "characters)");

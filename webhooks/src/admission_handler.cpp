@@ -343,18 +343,18 @@ class AdmissionHandler::Impl {
         const auto& result = capture.outcome->result;
         size_t total = result.artifacts.size();
         switch (result.phase) {
-          case controller::SnapshotPhase::kComplete:
+          case evidence::SnapshotPhase::kComplete:
             warnings.push_back("podmortem: evidence snapshot " + shortId(capture.snapshotId) +
                                "… captured (policy " + policyName + ", " +
                                std::to_string(capture.outcome->artifactsStored) + " artifacts)");
             break;
-          case controller::SnapshotPhase::kPartial:
+          case evidence::SnapshotPhase::kPartial:
             warnings.push_back("podmortem: evidence snapshot " + shortId(capture.snapshotId) +
                                "… partially captured (policy " + policyName + ", " +
                                std::to_string(capture.outcome->artifactsStored) + " of " +
                                std::to_string(total) + " artifacts; " + result.reason + ")");
             break;
-          case controller::SnapshotPhase::kFailed:
+          case evidence::SnapshotPhase::kFailed:
             warnings.push_back("podmortem: evidence capture " + shortId(capture.snapshotId) +
                                "… failed (policy " + policyName + "): " + result.reason);
             break;

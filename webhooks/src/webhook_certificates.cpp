@@ -13,7 +13,7 @@ namespace podmortem::webhooks {
 
 namespace fs = std::filesystem;
 namespace log = core::log;
-using controller::KubeRequest;
+using kube::Request;
 using nlohmann::json;
 
 namespace {
@@ -66,7 +66,7 @@ void writeIfChanged(const fs::path& path, const std::string& bytes) {
 
 }  // namespace
 
-WebhookCertificates::WebhookCertificates(controller::KubeClient& client, Options options)
+WebhookCertificates::WebhookCertificates(kube::Client& client, Options options)
     : client_(client), options_(std::move(options)) {}
 
 WebhookCertificates::~WebhookCertificates() { stop(); }
@@ -88,7 +88,7 @@ std::string WebhookCertificates::syncSecret(int attempt) {
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all);
 
-  KubeRequest get;
+  kube::Request get;
   get.path = secretPath;
   get.resource = "secrets";
   auto current = client_.send(get);
@@ -112,7 +112,7 @@ std::string WebhookCertificates::syncSecret(int attempt) {
 
   json data = json::object();
   for (const char* name : kFiles) data[name] = base64(readAll(dir / name));
-  KubeRequest write;
+  kube::Request write;
   write.resource = "secrets";
   if (current.status == 404) {
     json object = {{"apiVersion", "v1"},
@@ -152,7 +152,7 @@ std::string WebhookCertificates::syncCaBundle() {
   if (options_.webhookConfiguration.empty()) return "";
   std::string path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/" +
                      options_.webhookConfiguration;
-  KubeRequest get;
+  kube::Request get;
   get.path = path;
   get.resource = "validatingwebhookconfigurations";
   auto current = client_.send(get);
@@ -168,7 +168,7 @@ std::string WebhookCertificates::syncCaBundle() {
     }
   }
   if (!changed) return "";
-  KubeRequest update;
+  kube::Request update;
   update.verb = "update";
   update.method = "PUT";
   update.path = path;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "fake_api_server.h"
-#include "podmortem/controller/rest_kube_client.h"
+#include "podmortem/kube/rest_client.h"
 #include "test_support.h"
 
 namespace podmortem::controller {
@@ -28,15 +28,15 @@ json policy(const std::string& name, const std::string& onTimeout = "allow") {
 
 struct Fixture {
   testing::FakeApiServer server;
-  std::unique_ptr<KubeClient> client;
+  std::unique_ptr<kube::Client> client;
   policy::PolicyStore store;
   std::unique_ptr<KubePolicySource> source;
 
   Fixture() {
-    KubeConnection connection;
+    kube::Connection connection;
     connection.server = server.url();
     connection.caPem = server.caPem();
-    client = makeRestKubeClient(connection, {.qps = 1000, .burst = 1000}, nullptr);
+    client = kube::makeRestClient(connection, {.qps = 1000, .burst = 1000}, nullptr);
     source = std::make_unique<KubePolicySource>(*client, store, nullptr);
   }
 

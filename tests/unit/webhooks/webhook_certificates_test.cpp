@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_api_server.h"
-#include "podmortem/controller/rest_kube_client.h"
+#include "podmortem/kube/rest_client.h"
 #include "podmortem/webhooks/certificate_info.h"
 #include "test_support.h"
 
@@ -39,14 +39,14 @@ json webhookConfiguration() {
 
 struct Replica {
   TempDir dir;
-  std::unique_ptr<controller::KubeClient> client;
+  std::unique_ptr<kube::Client> client;
   std::unique_ptr<WebhookCertificates> certificates;
 
   explicit Replica(const FakeApiServer& api) {
-    controller::KubeConnection connection;
+    kube::Connection connection;
     connection.server = api.url();
     connection.caPem = api.caPem();
-    client = controller::makeRestKubeClient(connection, {}, nullptr);
+    client = kube::makeRestClient(connection, {}, nullptr);
     WebhookCertificates::Options options;
     options.namespaceName = "podmortem-system";
     options.dnsNames = {"podmortem.podmortem-system.svc"};

@@ -8,18 +8,22 @@
 #include <string_view>
 #include <vector>
 
-#include "podmortem/controller/evidence.h"
+#include "podmortem/evidence/bundle.h"
 #include "podmortem/policy/correlation_window.h"
+
+namespace podmortem::kube {
+class Client;
+}  // namespace podmortem::kube
 
 namespace podmortem::controller {
 
 // What a capture knows when it starts: who did what to which pod, and what the request carried.
 struct CaptureRequest {
-  PodIdentity pod;
+  core::PodIdentity pod;
   std::string podJson;  // the pod exactly as the API server sent it; empty when not in the request
   std::string podSource;           // where podJson came from: "admission", "cache", ...
   std::string triggerObjectJson;   // the request's own object (Eviction, PodExecOptions); may be empty
-  TriggerInfo trigger;
+  core::TriggerInfo trigger;
   std::string policyName;
   std::vector<std::string> collectors;  // names, from the policy's snapshot action
   // The policy's labels, annotations and quarantine: run by the "actions" collector, which the
@@ -34,12 +38,12 @@ struct CaptureRequest {
 
 // What one collector produced: artifacts, and facts for the manifest (merged at top level).
 struct Collected {
-  std::vector<Artifact> artifacts;
+  std::vector<evidence::Artifact> artifacts;
   nlohmann::json manifest = nlohmann::json::object();
 };
 
 // One kind of evidence. collect() runs on a capture worker and may block (API calls, log
-// streams); it reports its own failures as an Artifact with `error` set, and must not throw
+// streams); it reports its own failures as an evidence::Artifact with `error` set, and must not throw
 // (an exception is caught and recorded as a failure all the same).
 class Collector {
  public:
@@ -76,12 +80,10 @@ class CollectorRegistry {
   std::map<std::string, std::vector<std::string>, std::less<>> companions_;
 };
 
-class KubeClient;
-
 // `references` (names of the ConfigMaps, Secrets, claims and service account the pod uses, never
 // a secret's value) and `images` (image digests from the container statuses): read from the pod
 // object alone, so they work in local mode too. The admission copy is used; without one, a live
 // copy from `client` when there is one.
-void addPodSpecCollectors(CollectorRegistry& registry, KubeClient* client = nullptr);
+void addPodSpecCollectors(CollectorRegistry& registry, kube::Client* client = nullptr);
 
 }  // namespace podmortem::controller

@@ -7,8 +7,8 @@
 #include <string>
 #include <thread>
 
-#include "podmortem/controller/kube_client.h"
-#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/kube/client.h"
+#include "podmortem/controller/cluster_metrics.h"
 #include "podmortem/controller/snapshot_manager.h"
 
 namespace podmortem::controller {
@@ -31,16 +31,16 @@ class EvidenceRecorder final : public SnapshotObserver {
     std::chrono::milliseconds initialBackoff{std::chrono::milliseconds(200)};
   };
 
-  EvidenceRecorder(KubeClient& client, Options options, KubeMetrics* metrics);
+  EvidenceRecorder(kube::Client& client, Options options, ClusterMetrics* metrics);
   ~EvidenceRecorder() override;  // writes what is queued (each call is bounded), then stops
 
   void started(const std::string& snapshotId, const CaptureRequest& request) override;
   void finished(const std::string& snapshotId, const CaptureRequest& request,
-                const WriteResult& result, const nlohmann::json& manifestExtra) override;
+                const evidence::WriteResult& result, const nlohmann::json& manifestExtra) override;
 
   // The object a snapshot is recorded as (spec and metadata), and its final status.
   nlohmann::json objectFor(const std::string& snapshotId, const CaptureRequest& request) const;
-  static nlohmann::json statusFor(const WriteResult& result, const nlohmann::json& manifestExtra,
+  static nlohmann::json statusFor(const evidence::WriteResult& result, const nlohmann::json& manifestExtra,
                                   std::chrono::system_clock::time_point started);
 
  private:
@@ -56,9 +56,9 @@ class EvidenceRecorder final : public SnapshotObserver {
   bool perform(const Work& work);
   std::string collectionPath() const;
 
-  KubeClient& client_;
+  kube::Client& client_;
   const Options options_;
-  KubeMetrics* metrics_;
+  ClusterMetrics* metrics_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Work> queue_;

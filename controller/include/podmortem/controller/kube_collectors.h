@@ -1,8 +1,8 @@
 #pragma once
 
 #include "podmortem/controller/collector.h"
-#include "podmortem/controller/kube_client.h"
-#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/kube/client.h"
+#include "podmortem/controller/cluster_metrics.h"
 
 namespace podmortem::controller {
 
@@ -21,6 +21,6 @@ namespace podmortem::controller {
 //   actions        labels and annotations (one merge patch) and quarantine (a NetworkPolicy
 //                  denying all ingress and egress to the pod), recorded in the manifest
 // Each failure becomes an artifact with its error, so the snapshot is Partial and says why.
-void addKubeCollectors(CollectorRegistry& registry, KubeClient& client, KubeMetrics* metrics);
+void addKubeCollectors(CollectorRegistry& registry, kube::Client& client, ClusterMetrics* metrics);
 
 }  // namespace podmortem::controller

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "podmortem/controller/informer.h"
+#include "podmortem/kube/informer.h"
 #include "podmortem/policy/label_selector.h"
 #include "podmortem/policy/policy_store.h"
 
@@ -21,7 +21,7 @@ class KubePolicySource {
  public:
   static constexpr const char* kPath = "/apis/podmortem.io/v1alpha1/forensicpolicies";
 
-  KubePolicySource(KubeClient& client, policy::PolicyStore& store, KubeMetrics* metrics);
+  KubePolicySource(kube::Client& client, policy::PolicyStore& store, kube::Metrics* metrics);
 
   void start() { informer_.start(); }
   void stop() { informer_.stop(); }
@@ -43,14 +43,14 @@ class KubePolicySource {
   policy::PolicyStore& store_;
   mutable std::mutex mutex_;
   std::vector<Observed> observed_;
-  Informer informer_;
+  kube::Informer informer_;
 };
 
 // Namespace labels, for policies with a namespaceSelector: a watched copy, so the admission path
 // looks them up in memory and never waits on the API server.
 class NamespaceLabels {
  public:
-  NamespaceLabels(KubeClient& client, KubeMetrics* metrics);
+  NamespaceLabels(kube::Client& client, kube::Metrics* metrics);
   void start() { informer_.start(); }
   void stop() { informer_.stop(); }
   bool synced() const { return informer_.synced(); }
@@ -59,7 +59,7 @@ class NamespaceLabels {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, policy::Labels, std::less<>> labels_;
-  Informer informer_;
+  kube::Informer informer_;
 };
 
 }  // namespace podmortem::controller

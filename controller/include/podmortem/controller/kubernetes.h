@@ -4,10 +4,11 @@
 #include <optional>
 #include <string>
 
+#include "podmortem/controller/cluster_metrics.h"
 #include "podmortem/controller/collector.h"
-#include "podmortem/controller/kube_client.h"
-#include "podmortem/controller/kube_connection.h"
-#include "podmortem/controller/kube_metrics.h"
+#include "podmortem/kube/client.h"
+#include "podmortem/kube/connection.h"
+#include "podmortem/kube/metrics.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/policy_activity.h"
 #include "podmortem/controller/snapshot_manager.h"
@@ -23,18 +24,19 @@ namespace podmortem::controller {
 class Kubernetes {
  public:
   // The connection `config.kubernetes.mode` asks for: none (nullopt), in-cluster, a kubeconfig,
-  // or auto (in-cluster, then $KUBECONFIG / ~/.kube/config, else none). Throws KubeConfigError
+  // or auto (in-cluster, then $KUBECONFIG / ~/.kube/config, else none). Throws kube::ConfigError
   // when the chosen mode cannot be used.
-  static std::optional<KubeConnection> resolveConnection(const core::Config& config);
+  static std::optional<kube::Connection> resolveConnection(const core::Config& config);
 
-  Kubernetes(const core::Config& config, KubeConnection connection, KubeMetrics& metrics,
+  Kubernetes(const core::Config& config, kube::Connection connection, kube::Metrics& metrics,
+             ClusterMetrics& clusterMetrics,
              policy::PolicyStore& policies);
   ~Kubernetes();
 
   void start();  // watches, leader election, status writer
   void stop();
 
-  KubeClient& client();
+  kube::Client& client();
   const std::string& namespaceName() const;  // podmortem's own namespace
   const std::string& identity() const;       // this replica
   const std::string& server() const;

@@ -6,14 +6,14 @@
 #include <mutex>
 #include <string>
 
-#include "podmortem/controller/evidence.h"
+#include "podmortem/evidence/bundle.h"
 #include "podmortem/policy/label_selector.h"
 
 namespace podmortem::controller {
 
 // A pod as an earlier request showed it.
 struct CachedPod {
-  PodIdentity identity;
+  core::PodIdentity identity;
   policy::Labels labels;
   std::string json;  // as the API server sent it
 };

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "podmortem/controller/kube_client.h"
+#include "podmortem/kube/client.h"
 #include "podmortem/controller/kube_policy_source.h"
 #include "podmortem/controller/policy_activity.h"
 #include "podmortem/policy/policy_store.h"
@@ -24,7 +24,7 @@ namespace podmortem::controller {
 // growing across restarts and leader changes; matches on other replicas are in their metrics.
 class PolicyStatusWriter {
  public:
-  PolicyStatusWriter(KubeClient& client, policy::PolicyStore& store, KubePolicySource& source,
+  PolicyStatusWriter(kube::Client& client, policy::PolicyStore& store, KubePolicySource& source,
                      PolicyActivity& activity, std::function<bool()> isLeader,
                      std::chrono::milliseconds interval);
   ~PolicyStatusWriter();
@@ -41,7 +41,7 @@ class PolicyStatusWriter {
  private:
   void run();
 
-  KubeClient& client_;
+  kube::Client& client_;
   policy::PolicyStore& store_;
   KubePolicySource& source_;
   PolicyActivity& activity_;

@@ -6,14 +6,14 @@
 #include <string>
 
 #include "podmortem/controller/collector.h"
-#include "podmortem/controller/evidence_store.h"
+#include "podmortem/evidence/store.h"
 #include "podmortem/controller/snapshot_metrics.h"
 
 namespace podmortem::controller {
 
 struct CaptureOutcome {
   std::string snapshotId;
-  WriteResult result;
+  evidence::WriteResult result;
   size_t artifactsStored = 0;  // artifacts without an error
 };
 
@@ -27,7 +27,7 @@ class SnapshotObserver {
   virtual void started(const std::string& snapshotId, const CaptureRequest& request) = 0;
   // `manifestExtra`: what collectors added to the manifest ("actions", "auditTrail", ...).
   virtual void finished(const std::string& snapshotId, const CaptureRequest& request,
-                        const WriteResult& result, const nlohmann::json& manifestExtra) = 0;
+                        const evidence::WriteResult& result, const nlohmann::json& manifestExtra) = 0;
 };
 
 struct CaptureTicket {
@@ -48,7 +48,7 @@ class SnapshotManager {
     std::shared_ptr<SnapshotObserver> observer;  // may be null
   };
 
-  SnapshotManager(EvidenceStore& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
+  SnapshotManager(evidence::Store& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
                   Options options);
   ~SnapshotManager();  // waits for running captures' workers
 

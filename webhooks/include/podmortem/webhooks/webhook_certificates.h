@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "podmortem/controller/kube_client.h"
+#include "podmortem/kube/client.h"
 #include "podmortem/webhooks/self_signed.h"
 
 namespace podmortem::webhooks {
@@ -29,7 +29,7 @@ class WebhookCertificates {
     std::chrono::milliseconds resyncInterval{std::chrono::minutes(1)};
   };
 
-  WebhookCertificates(controller::KubeClient& client, Options options);
+  WebhookCertificates(kube::Client& client, Options options);
   ~WebhookCertificates();
 
   // One round: make the Secret and the local files agree (creating or renewing as needed) and
@@ -47,7 +47,7 @@ class WebhookCertificates {
   std::string syncCaBundle();
   void run();
 
-  controller::KubeClient& client_;
+  kube::Client& client_;
   const Options options_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "podmortem/evidence/custody_ledger.h"
+#include "podmortem/evidence/bundle.h"
+#include "podmortem/evidence/signer.h"
+
+namespace podmortem::evidence {
+
+// Where snapshots go. A seam for tests of the snapshot manager and for object-storage backends.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Never throws for I/O errors or bad content: the result says Failed and why.
+  virtual WriteResult write(const SnapshotContent& content) = 0;
+};
+
+inline constexpr std::string_view kManifestFileName = "manifest.json";
+inline constexpr std::string_view kSignatureFileName = "manifest.json.sig";
+inline constexpr std::string_view kTempPrefix = ".tmp-";
+
+// Bundles in <evidenceDir>/<namespace>/<pod>/<snapshot-id>/, written under .tmp-<id> beside the
+// final name, fsync'd and renamed into place, then recorded in <evidenceDir>/custody.jsonl.
+class FileStore final : public Store {
+ public:
+  // Creates evidenceDir (0700) if missing and opens the custody ledger; throws
+  // std::runtime_error naming the folder or file when that fails. `signer` may be null.
+  FileStore(std::string evidenceDir, std::unique_ptr<Signer> signer);
+
+  // Thread-safe; concurrent writes of different snapshots proceed in parallel.
+  WriteResult write(const SnapshotContent& content) override;
+
+ private:
+  std::string evidenceDir_;
+  std::unique_ptr<Signer> signer_;
+  CustodyLedger ledger_;
+};
+
+}  // namespace podmortem::evidence

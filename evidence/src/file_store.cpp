@@ -1,0 +1,237 @@
+#include "podmortem/evidence/store.h"
+
+#include <sys/stat.h>
+
+#include <exception>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "file_io.h"
+#include "manifest.h"
+#include "podmortem/core/kubernetes_names.h"
+#include "podmortem/core/log.h"
+#include "podmortem/core/sha256.h"
+#include "podmortem/evidence/artifact_path.h"
+
+namespace podmortem::evidence {
+
+namespace {
+namespace fs = std::filesystem;
+
+std::string prepareEvidenceDir(const std::string& dir) {
+  if (dir.empty())
+    throw std::runtime_error("evidence.dir is empty");
+  std::error_code ec;
+  fs::path path(dir);
+  if (path.has_parent_path() && path.has_filename()) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      throw std::runtime_error("evidence.dir " + dir + ": cannot create parent: " + ec.message());
+    }
+  }
+  bool created = false;
+  std::string error = fileio::makePrivateDir(dir, true, created);
+  if (!error.empty())
+    throw std::runtime_error("evidence.dir: " + error);
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) == 0 && (info.st_mode & 0077) != 0) {
+    core::log::warn("evidence.dir is accessible to other users; evidence may hold credentials",
+                    {{"dir", dir}});
+  }
+  return (path / kCustodyLedgerFileName).string();
+}
+
+// Everything about the request that can be refused before touching the disk.
+std::string validate(const SnapshotContent& content) {
+  if (!core::names::isDns1123Label(content.pod.namespaceName)) {
+    return "namespace \"" + content.pod.namespaceName + "\" is not a valid DNS-1123 label";
+  }
+  if (!core::names::isDns1123Subdomain(content.pod.name)) {
+    return "pod name \"" + content.pod.name + "\" is not a valid DNS-1123 subdomain";
+  }
+  if (!core::names::isDns1123Label(content.id)) {
+    return "snapshot id \"" + content.id + "\" is not a valid DNS-1123 label";
+  }
+  std::set<std::string_view> paths;
+  for (const Artifact& artifact : content.artifacts) {
+    if (!isSafeArtifactPath(artifact.path)) {
+      return "artifact path \"" + artifact.path + "\" is not a safe relative path";
+    }
+    if (artifact.path == kManifestFileName || artifact.path == kSignatureFileName) {
+      return "artifact path \"" + artifact.path + "\" is reserved for the manifest";
+    }
+    if (!paths.insert(artifact.path).second) {
+      return "artifact path \"" + artifact.path + "\" is listed twice";
+    }
+  }
+  // "logs" as a file and "logs/app.log" cannot both exist.
+  for (std::string_view path : paths) {
+    for (std::size_t slash = path.find('/'); slash != std::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      if (paths.count(path.substr(0, slash)) != 0) {
+        return "artifact path \"" + std::string(path.substr(0, slash)) +
+               "\" is both a file and a folder";
+      }
+    }
+  }
+  if (!content.extra.is_null() && !content.extra.is_object())
+    return "extra must be a JSON object";
+  if (content.extra.is_object()) {
+    for (const auto& item : content.extra.items()) {
+      if (manifest::isReservedKey(item.key())) {
+        return "extra key \"" + item.key() + "\" would replace a manifest field";
+      }
+    }
+  }
+  return {};
+}
+
+// Writes the bundle into the temporary folder; returns "" or the reason. Fills `result`'s
+// artifacts, phase, manifest digest and byte count as it goes.
+std::string writeBundle(const SnapshotContent& content, const std::string& tempDir,
+                        const Signer* signer, WriteResult& result) {
+  std::vector<std::string> folders = {tempDir};
+  std::string partialReason;
+  for (const Artifact& artifact : content.artifacts) {
+    ArtifactRecord record{artifact.path, artifact.collector, {}, artifact.error, 0};
+    if (!artifact.error.empty()) {
+      if (!partialReason.empty())
+        partialReason += "; ";
+      partialReason += artifact.path + " (" + artifact.collector + "): " + artifact.error;
+    }
+    // A failed collector may still have got something (a truncated log): keep what there is.
+    if (artifact.error.empty() || !artifact.bytes.empty()) {
+      for (std::size_t slash = artifact.path.find('/'); slash != std::string::npos;
+           slash = artifact.path.find('/', slash + 1)) {
+        std::string folder = tempDir + "/" + artifact.path.substr(0, slash);
+        bool created = false;
+        std::string error = fileio::makePrivateDir(folder, true, created);
+        if (!error.empty())
+          return error;
+        if (created)
+          folders.push_back(folder);
+      }
+      std::string error =
+          fileio::writeNewFile(tempDir + "/" + artifact.path, artifact.bytes, result.bytesWritten);
+      if (!error.empty())
+        return error;
+      record.size = artifact.bytes.size();
+      record.sha256 = core::sha256Hex(artifact.bytes);
+    }
+    result.artifacts.push_back(std::move(record));
+  }
+
+  SnapshotPhase phase = partialReason.empty() ? SnapshotPhase::kComplete : SnapshotPhase::kPartial;
+  std::string manifestBytes = manifest::serialize(
+      manifest::build(content, phase, result.artifacts, std::chrono::system_clock::now()));
+  std::string error = fileio::writeNewFile(tempDir + "/" + std::string(kManifestFileName),
+                                           manifestBytes, result.bytesWritten);
+  if (!error.empty())
+    return error;
+  if (signer != nullptr) {
+    std::string signature = formatSignatureFile(signer->algorithm(), signer->sign(manifestBytes));
+    error = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature,
+                                 result.bytesWritten);
+    if (!error.empty())
+      return error;
+  }
+  for (const std::string& folder : folders) {
+    error = fileio::syncDir(folder);
+    if (!error.empty())
+      return error;
+  }
+  result.phase = phase;
+  result.reason = partialReason.empty() ? "" : "collectors failed: " + partialReason;
+  result.manifestSha256 = core::sha256Hex(manifestBytes);
+  return {};
+}
+
+WriteResult failed(std::string reason, WriteResult result = {}) {
+  result.phase = SnapshotPhase::kFailed;
+  result.reason = std::move(reason);
+  return result;
+}
+}  // namespace
+
+FileStore::FileStore(std::string evidenceDir, std::unique_ptr<Signer> signer)
+    : evidenceDir_(std::move(evidenceDir)),
+      signer_(std::move(signer)),
+      ledger_(prepareEvidenceDir(evidenceDir_)) {}
+
+WriteResult FileStore::write(const SnapshotContent& content) {
+  if (std::string problem = validate(content); !problem.empty()) {
+    core::log::warn("evidence snapshot refused", {{"reason", problem}});
+    return failed(std::move(problem));
+  }
+  const std::string bundle = content.pod.namespaceName + "/" + content.pod.name + "/" + content.id;
+  const std::string namespaceDir = evidenceDir_ + "/" + content.pod.namespaceName;
+  const std::string podDir = namespaceDir + "/" + content.pod.name;
+  const std::string finalDir = podDir + "/" + content.id;
+  const std::string tempDir = podDir + "/" + std::string(kTempPrefix) + content.id;
+
+  // New folder names are only durable once their parent is fsync'd.
+  bool created = false;
+  std::string error = fileio::makePrivateDir(namespaceDir, true, created);
+  if (error.empty() && created)
+    error = fileio::syncDir(evidenceDir_);
+  if (error.empty())
+    error = fileio::makePrivateDir(podDir, true, created);
+  if (error.empty() && created)
+    error = fileio::syncDir(namespaceDir);
+  if (!error.empty()) {
+    core::log::warn("evidence snapshot failed", {{"snapshotId", content.id}, {"reason", error}});
+    return failed(std::move(error));
+  }
+  struct stat existing {};
+  if (::lstat(finalDir.c_str(), &existing) == 0) {
+    return failed("snapshot folder " + finalDir + " already exists; evidence is never overwritten");
+  }
+  error = fileio::makePrivateDir(tempDir, false, created);
+  if (!error.empty()) {
+    // Someone else's folder (a concurrent write of the same id, or an interrupted capture that
+    // verify should see): not ours to remove.
+    return failed(error + " (a capture of this snapshot is in progress or was interrupted)");
+  }
+
+  WriteResult result;
+  try {
+    error = writeBundle(content, tempDir, signer_.get(), result);
+  } catch (const std::exception& e) {
+    error = std::string("writing ") + tempDir + ": " + e.what();
+  }
+  if (error.empty())
+    error = fileio::renameNoReplace(tempDir, finalDir);
+  if (!error.empty()) {
+    std::error_code ec;
+    fs::remove_all(tempDir, ec);
+    if (ec) {
+      core::log::warn("cannot remove temporary evidence folder",
+                      {{"dir", tempDir}, {"error", ec.message()}});
+    }
+    core::log::warn("evidence snapshot failed", {{"snapshotId", content.id}, {"reason", error}});
+    result.bytesWritten = 0;
+    result.artifacts.clear();
+    result.manifestSha256.clear();
+    return failed(std::move(error), std::move(result));
+  }
+
+  // From here on the bundle is in place and is kept whatever happens: deleting evidence to
+  // report an error would be worse than the error.
+  result.bundlePath = finalDir;
+  error = fileio::syncDir(podDir);
+  if (error.empty()) {
+    error =
+        ledger_.append(content.id, bundle, result.manifestSha256, std::chrono::system_clock::now());
+  }
+  if (!error.empty()) {
+    core::log::error("evidence snapshot stored but not recorded",
+                     {{"snapshotId", content.id}, {"bundle", bundle}, {"reason", error}});
+    return failed(error + " (the bundle was kept at " + finalDir + ")", std::move(result));
+  }
+  // The snapshot manager logs the outcome with the capture's context.
+  return result;
+}
+
+}  // namespace podmortem::evidence

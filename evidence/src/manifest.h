@@ -1,0 +1,39 @@
+#pragma once
+
+// Private to the controller library: manifest.json as the store writes it and the verifier
+// reads it, kept in one place so the two cannot drift apart.
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "podmortem/evidence/bundle.h"
+
+namespace podmortem::evidence::manifest {
+
+inline constexpr std::string_view kApiVersion = "podmortem.io/v1alpha1";
+inline constexpr std::string_view kKind = "EvidenceManifest";
+
+// The keys the store owns; SnapshotContent::extra may not reuse them.
+bool isReservedKey(std::string_view key);
+
+nlohmann::json build(const SnapshotContent& content, SnapshotPhase phase,
+                     const std::vector<ArtifactRecord>& artifacts,
+                     std::chrono::system_clock::time_point completedAt);
+
+// Pretty-printed with a final newline. Invalid UTF-8 (say, in a collector's error text) is
+// replaced rather than thrown on: the evidence matters more than one odd character.
+std::string serialize(const nlohmann::json& manifest);
+
+// What the verifier needs back. False with `error` set when the document is not a manifest.
+struct Parsed {
+  std::string snapshotId;
+  std::string namespaceName;
+  std::string podName;
+  std::vector<ArtifactRecord> artifacts;  // sha256 empty: no file was stored
+};
+bool parse(std::string_view text, Parsed& out, std::string& error);
+
+}  // namespace podmortem::evidence::manifest

@@ -1,0 +1,402 @@
+#include "podmortem/evidence/verifier.h"
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "file_io.h"
+#include "manifest.h"
+#include "podmortem/core/kubernetes_names.h"
+#include "podmortem/core/sha256.h"
+#include "podmortem/evidence/artifact_path.h"
+#include "podmortem/evidence/custody_ledger.h"
+#include "podmortem/evidence/store.h"
+
+namespace podmortem::evidence {
+
+namespace {
+namespace fs = std::filesystem;
+
+struct BundleName {
+  std::string namespaceName;
+  std::string pod;
+  std::string id;
+  std::string relative() const { return namespaceName + "/" + pod + "/" + id; }
+};
+
+std::optional<BundleName> splitBundle(const std::string& bundle) {
+  std::size_t first = bundle.find('/');
+  std::size_t second = first == std::string::npos ? first : bundle.find('/', first + 1);
+  if (second == std::string::npos)
+    return std::nullopt;
+  BundleName name{bundle.substr(0, first), bundle.substr(first + 1, second - first - 1),
+                  bundle.substr(second + 1)};
+  if (!core::names::isDns1123Label(name.namespaceName) || !core::names::isDns1123Subdomain(name.pod) ||
+      !core::names::isDns1123Label(name.id)) {
+    return std::nullopt;
+  }
+  return name;
+}
+
+fs::file_type typeOf(const fs::path& path) {
+  std::error_code ec;
+  return fs::symlink_status(path, ec).type();
+}
+
+class Checker {
+ public:
+  Checker(const SignatureVerifier* verifier, VerifyReport& report)
+      : verifier_(verifier), report_(report) {}
+
+  void problem(const fs::path& path, std::string message) {
+    report_.problems.push_back({path.string(), std::move(message)});
+  }
+
+  // Reads and checks the chain; fills entries_ (by bundle) for the cross-checks.
+  void checkLedger(const fs::path& file) {
+    ledgerPresent_ = true;
+    std::string contents;
+    std::string error = fileio::readFile(file.string(), contents);
+    if (!error.empty()) {
+      problem(file, error);
+      return;
+    }
+    std::string expectedPrev(kGenesisPrevSha256);
+    uint64_t lastSeq = 0;
+    std::size_t lineNumber = 0;
+    std::string_view rest(contents);
+    while (!rest.empty()) {
+      ++lineNumber;
+      fs::path where = file.string() + ":" + std::to_string(lineNumber);
+      std::size_t newline = rest.find('\n');
+      if (newline == std::string_view::npos) {
+        problem(where, "last line is incomplete (an append was interrupted)");
+        break;
+      }
+      std::string_view line = rest.substr(0, newline);
+      rest.remove_prefix(newline + 1);
+      std::string lineSha = core::sha256Hex(line);
+      LedgerEntry entry;
+      if (!parseLedgerLine(line, entry)) {
+        problem(where, "line is not a ledger entry (edited, or torn by a crash)");
+        expectedPrev = lineSha;
+        report_.ledgerHeadSha256 = lineSha;
+        continue;
+      }
+      ++report_.ledgerEntries;
+      if (entry.seq != lastSeq + 1) {
+        problem(where, "seq " + std::to_string(entry.seq) + " where " +
+                           std::to_string(lastSeq + 1) +
+                           " was expected: a line was removed, inserted or reordered");
+      }
+      if (entry.prevSha256 != expectedPrev) {
+        problem(where,
+                "prevSha256 does not match the line before it: a line was edited, removed or "
+                "reordered");
+      }
+      lastSeq = entry.seq;
+      expectedPrev = lineSha;
+      report_.ledgerHeadSha256 = lineSha;
+      std::optional<BundleName> name = splitBundle(entry.bundle);
+      if (!name || name->id != entry.snapshotId) {
+        problem(where,
+                "bundle \"" + entry.bundle + "\" is not <namespace>/<pod>/" + entry.snapshotId);
+        continue;
+      }
+      if (!entries_.emplace(entry.bundle, std::make_pair(entry, false)).second) {
+        problem(where, "bundle " + entry.bundle + " is listed twice");
+      }
+    }
+  }
+
+  // Compares a bundle on disk with what the ledger says about it.
+  void crossCheck(const fs::path& dir, const BundleName& name, const std::string& manifestSha) {
+    if (!ledgerPresent_)
+      return;
+    auto it = entries_.find(name.relative());
+    if (it == entries_.end()) {
+      problem(dir, "snapshot folder is not listed in the custody ledger");
+      return;
+    }
+    it->second.second = true;
+    const LedgerEntry& entry = it->second.first;
+    if (!manifestSha.empty() && manifestSha != entry.manifestSha256) {
+      problem(dir / kManifestFileName,
+              "manifest.json changed after it was recorded: sha256 " + manifestSha +
+                  ", ledger seq " + std::to_string(entry.seq) + " says " + entry.manifestSha256);
+    }
+  }
+
+  void reportMissingFolders(const fs::path& evidenceDir) {
+    for (const auto& [bundle, value] : entries_) {
+      if (!value.second) {
+        problem(evidenceDir / bundle, "listed in the custody ledger (seq " +
+                                          std::to_string(value.first.seq) +
+                                          ") but the snapshot folder is missing");
+      }
+    }
+  }
+
+  // Sorted names in a folder, so that reports come out the same way every time.
+  std::vector<std::string> listFolder(const fs::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      names.push_back(it->path().filename().string());
+    }
+    if (ec)
+      problem(dir, "cannot list folder: " + ec.message());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // Checks one snapshot folder; returns manifest.json's SHA-256 ("" when unreadable).
+  std::string checkBundle(const fs::path& dir, const std::optional<BundleName>& expected) {
+    ++report_.snapshotsChecked;
+    fs::path manifestPath = dir / kManifestFileName;
+    if (typeOf(manifestPath) != fs::file_type::regular) {
+      problem(manifestPath, "manifest.json is missing (or not a regular file)");
+      return {};
+    }
+    std::string manifestBytes;
+    std::string error = fileio::readFile(manifestPath.string(), manifestBytes);
+    if (!error.empty()) {
+      problem(manifestPath, error);
+      return {};
+    }
+    std::string manifestSha = core::sha256Hex(manifestBytes);
+    checkSignature(dir, manifestBytes);
+
+    manifest::Parsed parsed;
+    if (!manifest::parse(manifestBytes, parsed, error)) {
+      problem(manifestPath, error);
+      return manifestSha;
+    }
+    if (expected &&
+        (parsed.snapshotId != expected->id || parsed.namespaceName != expected->namespaceName ||
+         parsed.podName != expected->pod)) {
+      problem(manifestPath, "manifest.json describes " + parsed.namespaceName + "/" +
+                                parsed.podName + "/" + parsed.snapshotId +
+                                ", not the folder it is in");
+    }
+
+    std::set<std::string> files = listFiles(dir);
+    for (const ArtifactRecord& artifact : parsed.artifacts) {
+      ++report_.artifactsChecked;
+      if (!isSafeArtifactPath(artifact.path)) {
+        problem(manifestPath,
+                "artifact path \"" + artifact.path + "\" is not a safe relative path");
+        continue;
+      }
+      fs::path file = dir / artifact.path;
+      bool present = files.erase(artifact.path) != 0;
+      if (artifact.sha256.empty()) {
+        if (present)
+          problem(file, "file present, but the manifest records no stored file");
+        continue;
+      }
+      if (!present) {
+        problem(file, "artifact listed in manifest.json is missing");
+        continue;
+      }
+      std::string sha;
+      uint64_t size = 0;
+      error = fileio::hashFile(file.string(), sha, size);
+      if (!error.empty()) {
+        problem(file, error);
+      } else if (size != artifact.size) {
+        problem(file, "size " + std::to_string(size) + " bytes, manifest.json says " +
+                          std::to_string(artifact.size) + ": the artifact changed");
+      } else if (sha != artifact.sha256) {
+        problem(file, "sha256 " + sha + ", manifest.json says " + artifact.sha256 +
+                          ": the artifact changed");
+      }
+    }
+    files.erase(std::string(kManifestFileName));
+    files.erase(std::string(kSignatureFileName));
+    for (const std::string& extra : files) {
+      problem(dir / extra, "file is not listed in manifest.json");
+    }
+    return manifestSha;
+  }
+
+  void finish() {
+    if (unsignedChecks_ > 0) {
+      report_.notes.push_back(std::to_string(unsignedChecks_) +
+                              " signature(s) present but not checked: no verification key given");
+    }
+  }
+
+ private:
+  void checkSignature(const fs::path& dir, const std::string& manifestBytes) {
+    fs::path sigPath = dir / kSignatureFileName;
+    fs::file_type type = typeOf(sigPath);
+    if (type == fs::file_type::not_found) {
+      if (verifier_ != nullptr)
+        problem(sigPath, "manifest.json is not signed");
+      return;
+    }
+    if (verifier_ == nullptr) {
+      ++unsignedChecks_;
+      return;
+    }
+    ++report_.signaturesChecked;
+    std::string text;
+    std::string error = type == fs::file_type::regular ? fileio::readFile(sigPath.string(), text)
+                                                       : "not a regular file";
+    SignatureFile signature;
+    if (error.empty())
+      parseSignatureFile(text, signature, error);
+    if (!error.empty()) {
+      problem(sigPath, error);
+    } else if (signature.algorithm != verifier_->algorithm()) {
+      problem(sigPath, "signed with " + signature.algorithm + ", but the key given is " +
+                           verifier_->algorithm());
+    } else if (!verifier_->verify(manifestBytes, signature.signature)) {
+      problem(sigPath, "signature does not verify: manifest.json changed or another key signed it");
+    }
+  }
+
+  // Regular files under `dir`, relative and '/'-separated. Symlinks are reported, not followed.
+  std::set<std::string> listFiles(const fs::path& dir) {
+    std::set<std::string> files;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      fs::file_type type = it->symlink_status(ec).type();
+      if (ec)
+        break;
+      std::string relative = it->path().lexically_relative(dir).generic_string();
+      if (type == fs::file_type::regular) {
+        files.insert(relative);
+      } else if (type == fs::file_type::symlink) {
+        problem(it->path(), "symlink inside a bundle (not followed)");
+      } else if (type != fs::file_type::directory) {
+        problem(it->path(), "special file inside a bundle");
+      }
+    }
+    if (ec)
+      problem(dir, "cannot list bundle: " + ec.message());
+    return files;
+  }
+
+  const SignatureVerifier* verifier_;
+  VerifyReport& report_;
+  bool ledgerPresent_ = false;
+  std::map<std::string, std::pair<LedgerEntry, bool>> entries_;  // bundle -> (entry, seen)
+  std::size_t unsignedChecks_ = 0;
+};
+
+void verifySnapshotFolder(const fs::path& dir, Checker& checker, VerifyReport& report) {
+  // <evidence.dir>/<namespace>/<pod>/<id>: the ledger, if this bundle is still in its place, is
+  // three folders up.
+  fs::path absolute = fs::absolute(dir).lexically_normal();
+  if (absolute.filename().empty())
+    absolute = absolute.parent_path();
+  BundleName name{absolute.parent_path().parent_path().filename().string(),
+                  absolute.parent_path().filename().string(), absolute.filename().string()};
+  fs::path ledger = absolute.parent_path().parent_path().parent_path() / kCustodyLedgerFileName;
+  bool inPlace = typeOf(ledger) == fs::file_type::regular && core::names::isDns1123Label(name.namespaceName) &&
+                 core::names::isDns1123Subdomain(name.pod) && core::names::isDns1123Label(name.id);
+  if (!inPlace) {
+    std::string sha = checker.checkBundle(dir, std::nullopt);
+    report.notes.push_back("no custody ledger three folders up; manifest.json (sha256 " + sha +
+                           ") was not compared with a ledger entry");
+    return;
+  }
+  checker.checkLedger(ledger);
+  std::string sha = checker.checkBundle(dir, name);
+  checker.crossCheck(dir, name, sha);
+}
+
+void verifyEvidenceFolder(const fs::path& root, Checker& checker, VerifyReport& report) {
+  fs::path ledger = root / kCustodyLedgerFileName;
+  fs::file_type ledgerType = typeOf(ledger);
+  bool hasLedger = ledgerType == fs::file_type::regular;
+  if (hasLedger) {
+    checker.checkLedger(ledger);
+  } else if (ledgerType != fs::file_type::not_found) {
+    checker.problem(ledger, "custody ledger is not a regular file");
+  }
+
+  for (const std::string& ns : checker.listFolder(root)) {
+    fs::path nsDir = root / ns;
+    if (ns == kCustodyLedgerFileName)
+      continue;
+    fs::file_type nsType = typeOf(nsDir);
+    if (nsType == fs::file_type::symlink) {
+      checker.problem(nsDir, "symlink in the evidence folder (not followed)");
+      continue;
+    }
+    if (nsType != fs::file_type::directory || !core::names::isDns1123Label(ns)) {
+      checker.problem(nsDir, "unexpected entry: not a namespace folder");
+      continue;
+    }
+    for (const std::string& pod : checker.listFolder(nsDir)) {
+      fs::path podDir = nsDir / pod;
+      fs::file_type podType = typeOf(podDir);
+      if (podType == fs::file_type::symlink) {
+        checker.problem(podDir, "symlink in the evidence folder (not followed)");
+        continue;
+      }
+      if (podType != fs::file_type::directory || !core::names::isDns1123Subdomain(pod)) {
+        checker.problem(podDir, "unexpected entry: not a pod folder");
+        continue;
+      }
+      for (const std::string& id : checker.listFolder(podDir)) {
+        fs::path snapshotDir = podDir / id;
+        fs::file_type type = typeOf(snapshotDir);
+        if (type == fs::file_type::symlink) {
+          checker.problem(snapshotDir, "symlink in the evidence folder (not followed)");
+        } else if (id.rfind(kTempPrefix, 0) == 0) {
+          checker.problem(snapshotDir,
+                          "temporary folder: a capture was interrupted (or is still running)");
+        } else if (type != fs::file_type::directory || !core::names::isDns1123Label(id)) {
+          checker.problem(snapshotDir, "unexpected entry: not a snapshot folder");
+        } else {
+          BundleName name{ns, pod, id};
+          std::string sha = checker.checkBundle(snapshotDir, name);
+          if (hasLedger)
+            checker.crossCheck(snapshotDir, name, sha);
+        }
+      }
+    }
+  }
+  if (hasLedger) {
+    checker.reportMissingFolders(root);
+  } else if (report.snapshotsChecked > 0) {
+    checker.problem(ledger, "custody ledger is missing; no snapshot can be checked against it");
+  } else if (report.problems.empty()) {
+    checker.problem(root,
+                    "neither a snapshot folder (manifest.json) nor an evidence folder "
+                    "(custody.jsonl)");
+  }
+}
+}  // namespace
+
+VerifyReport verifyEvidence(const std::string& path, const SignatureVerifier* verifier) {
+  VerifyReport report;
+  Checker checker(verifier, report);
+  try {
+    fs::path root(path);
+    fs::file_type type = typeOf(root);
+    if (type != fs::file_type::directory) {
+      checker.problem(root,
+                      type == fs::file_type::not_found ? "does not exist" : "is not a folder");
+    } else if (typeOf(root / kManifestFileName) != fs::file_type::not_found) {
+      verifySnapshotFolder(root, checker, report);
+    } else {
+      verifyEvidenceFolder(root, checker, report);
+    }
+  } catch (const std::exception& e) {
+    // Out of memory or a file system oddity: say so rather than claim the evidence is fine.
+    checker.problem(path, std::string("verification stopped: ") + e.what());
+  }
+  checker.finish();
+  return report;
+}
+
+}  // namespace podmortem::evidence
