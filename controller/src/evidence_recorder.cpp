@@ -10,15 +10,20 @@ namespace log = core::log;
 using nlohmann::json;
 
 EvidenceRecorder::EvidenceRecorder(kube::Client& client, Options options, ClusterMetrics* metrics)
-    : client_(client), options_(std::move(options)), metrics_(metrics), worker_([this] { run(); }) {}
+    : client_(client),
+      options_(std::move(options)),
+      metrics_(metrics),
+      // Woken by every enqueue; the interval only matters if a wake is ever missed.
+      worker_("EvidenceSnapshot records", std::chrono::seconds(5),
+              [this](std::stop_token stop) { drain(stop); }) {
+  worker_.start();
+}
 
 EvidenceRecorder::~EvidenceRecorder() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  worker_.join();
+  worker_.stop();
+  std::stop_source stopped;
+  stopped.request_stop();
+  drain(stopped.get_token());  // what was queued after the last tick, one attempt each
 }
 
 std::string EvidenceRecorder::collectionPath() const {
@@ -107,15 +112,14 @@ void EvidenceRecorder::enqueue(Work work) {
     }
     queue_.push_back(std::move(work));
   }
-  wake_.notify_one();
+  worker_.wake();
 }
 
-void EvidenceRecorder::run() {
+void EvidenceRecorder::drain(std::stop_token stop) {
   while (true) {
     Work work;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      std::lock_guard lock(mutex_);
       if (queue_.empty()) return;
       work = std::move(queue_.front());
       queue_.pop_front();
@@ -124,11 +128,9 @@ void EvidenceRecorder::run() {
     auto delay = options_.initialBackoff;
     for (int attempt = 0; attempt < options_.attempts && !done; ++attempt) {
       done = perform(work);
+      // Shutting down: one attempt each for what is left, so stopping stays bounded.
       if (!done && attempt + 1 < options_.attempts) {
-        std::unique_lock lock(mutex_);
-        // Shutting down: one attempt each for what is left, so stopping stays bounded.
-        if (stopping_) break;
-        wake_.wait_for(lock, delay, [this] { return stopping_; });
+        if (!worker_.sleepFor(stop, delay)) break;
         delay *= 2;
       }
     }

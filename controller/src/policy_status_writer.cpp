@@ -52,34 +52,16 @@ PolicyStatusWriter::PolicyStatusWriter(kube::Client& client, policy::PolicyStore
                                        std::function<bool()> isLeader,
                                        std::chrono::milliseconds interval)
     : client_(client), store_(store), source_(source), activity_(activity),
-      isLeader_(std::move(isLeader)), interval_(interval) {}
+      isLeader_(std::move(isLeader)), interval_(interval),
+      worker_("policy status", interval_, [this](std::stop_token) {
+        if (isLeader_()) writeOnce();
+      }) {}
 
 PolicyStatusWriter::~PolicyStatusWriter() { stop(); }
 
-void PolicyStatusWriter::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
-}
+void PolicyStatusWriter::start() { worker_.start(); }
 
-void PolicyStatusWriter::stop() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void PolicyStatusWriter::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    if (isLeader_()) writeOnce();
-    lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
-  }
-}
+void PolicyStatusWriter::stop() { worker_.stop(); }
 
 json PolicyStatusWriter::readyCondition(bool valid, const std::string& message, int64_t generation,
                                         const json& previous) {

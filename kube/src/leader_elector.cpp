@@ -12,34 +12,20 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 LeaderElector::LeaderElector(Client& client, Options options, Metrics* metrics)
-    : client_(client), options_(std::move(options)), metrics_(metrics) {}
+    : client_(client),
+      options_(std::move(options)),
+      metrics_(metrics),
+      worker_("leader election", options_.retryPeriod,
+              [this](std::stop_token) { tryAcquireOrRenew(); }) {}
 
 LeaderElector::~LeaderElector() { stop(); }
 
-void LeaderElector::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
-}
+void LeaderElector::start() { worker_.start(); }
 
 void LeaderElector::stop() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
+  if (!worker_.running()) return;
+  worker_.stop();
   release();
-}
-
-void LeaderElector::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    tryAcquireOrRenew();
-    lock.lock();
-    wake_.wait_for(lock, options_.retryPeriod, [this] { return stopping_; });
-  }
 }
 
 void LeaderElector::setLeader(bool leader) {

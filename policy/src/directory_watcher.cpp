@@ -15,7 +15,10 @@ namespace fs = std::filesystem;
 
 PolicyDirectoryWatcher::PolicyDirectoryWatcher(std::string dir, PolicyStore& store,
                                                std::chrono::milliseconds interval)
-    : dir_(std::move(dir)), store_(store), interval_(interval) {}
+    : dir_(std::move(dir)),
+      store_(store),
+      interval_(interval),
+      worker_("policy folder " + dir_, interval_, [this](std::stop_token) { pollOrLog(); }) {}
 
 PolicyDirectoryWatcher::~PolicyDirectoryWatcher() {
   stop();
@@ -80,39 +83,17 @@ bool PolicyDirectoryWatcher::pollOnce() {
   return true;
 }
 
-void PolicyDirectoryWatcher::start() {
-  std::lock_guard lock(threadMutex_);
-  if (thread_.joinable())
-    return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
+void PolicyDirectoryWatcher::start() { worker_.start(); }
 
-void PolicyDirectoryWatcher::stop() {
-  std::thread thread;
-  {
-    std::lock_guard lock(threadMutex_);
-    stopping_ = true;
-    thread = std::move(thread_);
-  }
-  wake_.notify_all();
-  if (thread.joinable())
-    thread.join();
-}
+void PolicyDirectoryWatcher::stop() { worker_.stop(); }
 
-void PolicyDirectoryWatcher::run() {
-  std::unique_lock lock(threadMutex_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      pollOnce();
-    } catch (const std::exception& e) {
-      // Loading is exception-free for bad input; this is the environment (memory, threads).
-      // Keep the last good policies and try again next interval.
-      core::log::error("policy reload failed", {{"dir", dir_}, {"error", e.what()}});
-    }
-    lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+void PolicyDirectoryWatcher::pollOrLog() {
+  try {
+    pollOnce();
+  } catch (const std::exception& e) {
+    // Loading is exception-free for bad input; this is the environment (memory, threads).
+    // Keep the last good policies and try again next interval.
+    core::log::error("policy reload failed", {{"dir", dir_}, {"error", e.what()}});
   }
 }
 

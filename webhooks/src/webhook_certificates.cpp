@@ -67,7 +67,13 @@ void writeIfChanged(const fs::path& path, const std::string& bytes) {
 }  // namespace
 
 WebhookCertificates::WebhookCertificates(kube::Client& client, Options options)
-    : client_(client), options_(std::move(options)) {}
+    : client_(client),
+      options_(std::move(options)),
+      worker_("webhook certificates", options_.resyncInterval, [this](std::stop_token) {
+        if (auto error = sync(); !error.empty()) {
+          log::warn("webhook certificate sync failed", {{"error", error}});
+        }
+      }) {}
 
 WebhookCertificates::~WebhookCertificates() { stop(); }
 
@@ -181,32 +187,9 @@ std::string WebhookCertificates::syncCaBundle() {
   return "";
 }
 
-void WebhookCertificates::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
-}
+// The first sync ran before the server started (see Application); the thread keeps it current.
+void WebhookCertificates::start() { worker_.start(core::PeriodicWorker::FirstTick::kAfterInterval); }
 
-void WebhookCertificates::stop() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void WebhookCertificates::run() {
-  std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, options_.resyncInterval, [this] { return stopping_; })) {
-    lock.unlock();
-    try {
-      if (auto error = sync(); !error.empty()) log::warn("webhook certificate sync failed", {{"error", error}});
-    } catch (const std::exception& error) {
-      log::warn("webhook certificate sync failed", {{"error", error.what()}});
-    }
-    lock.lock();
-  }
-}
+void WebhookCertificates::stop() { worker_.stop(); }
 
 }  // namespace podmortem::webhooks

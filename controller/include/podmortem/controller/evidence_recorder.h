@@ -1,15 +1,14 @@
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "podmortem/kube/client.h"
 #include "podmortem/controller/cluster_metrics.h"
 #include "podmortem/controller/snapshot_manager.h"
+#include "podmortem/core/periodic_worker.h"
 
 namespace podmortem::controller {
 
@@ -52,7 +51,8 @@ class EvidenceRecorder final : public SnapshotObserver {
     nlohmann::json object;  // for a status patch: the object to create if it is not there
   };
   void enqueue(Work work);
-  void run();
+  // Sends what is queued, in order. Once `stop` is requested, one attempt each.
+  void drain(std::stop_token stop);
   bool perform(const Work& work);
   std::string collectionPath() const;
 
@@ -60,10 +60,8 @@ class EvidenceRecorder final : public SnapshotObserver {
   const Options options_;
   ClusterMetrics* metrics_;
   std::mutex mutex_;
-  std::condition_variable wake_;
   std::deque<Work> queue_;
-  bool stopping_ = false;
-  std::thread worker_;
+  core::PeriodicWorker worker_;  // last: its thread uses everything above
 };
 
 }  // namespace podmortem::controller

@@ -1,13 +1,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "podmortem/core/periodic_worker.h"
 #include "podmortem/kube/client.h"
 #include "podmortem/controller/kube_policy_source.h"
 #include "podmortem/controller/policy_activity.h"
@@ -39,8 +37,6 @@ class PolicyStatusWriter {
                                        const nlohmann::json& previous);
 
  private:
-  void run();
-
   kube::Client& client_;
   policy::PolicyStore& store_;
   KubePolicySource& source_;
@@ -52,11 +48,7 @@ class PolicyStatusWriter {
     PolicyActivity::Counts counts;  // the activity that write included
   };
   std::map<std::string, Written> written_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::PeriodicWorker worker_;  // last: its thread uses everything above
 };
 
 }  // namespace podmortem::controller

@@ -2,11 +2,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "podmortem/core/periodic_worker.h"
 #include "podmortem/kube/client.h"
 #include "podmortem/kube/metrics.h"
 
@@ -39,7 +37,6 @@ class LeaderElector {
   bool tryAcquireOrRenew();
 
  private:
-  void run();
   void release();
   void setLeader(bool leader);
 
@@ -50,11 +47,7 @@ class LeaderElector {
   std::chrono::steady_clock::time_point lastRenewed_{};
   std::string observedRecord_;  // holder + renewTime as last read
   std::chrono::steady_clock::time_point observedAt_{};
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::PeriodicWorker worker_;  // last: its thread uses everything above
 };
 
 }  // namespace podmortem::kube

@@ -1,14 +1,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "podmortem/core/periodic_worker.h"
 #include "podmortem/policy/policy_store.h"
 
 namespace podmortem::policy {
@@ -41,8 +40,7 @@ class PolicyDirectoryWatcher {
   };
   // nullopt when the folder cannot be listed.
   std::optional<std::vector<FileStamp>> scan() const;
-  void run();
-
+  void pollOrLog();
   const std::string dir_;
   PolicyStore& store_;
   const std::chrono::milliseconds interval_;
@@ -51,10 +49,7 @@ class PolicyDirectoryWatcher {
   bool polled_ = false;
   std::optional<std::vector<FileStamp>> lastScan_;
 
-  std::mutex threadMutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::PeriodicWorker worker_;  // last: its thread polls the state above
 };
 
 }  // namespace podmortem::policy

@@ -1,12 +1,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "podmortem/core/periodic_worker.h"
 #include "podmortem/kube/client.h"
 #include "podmortem/webhooks/self_signed.h"
 
@@ -45,14 +43,10 @@ class WebhookCertificates {
  private:
   std::string syncSecret(int attempt = 0);
   std::string syncCaBundle();
-  void run();
 
   kube::Client& client_;
   const Options options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::PeriodicWorker worker_;  // last: its thread uses everything above
 };
 
 }  // namespace podmortem::webhooks
