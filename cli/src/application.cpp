@@ -7,6 +7,7 @@
 
 #include "podmortem/cli/application_hooks.h"
 #include "podmortem/controller/audit_trigger_runner.h"
+#include "podmortem/controller/capture_service.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/kube/metrics.h"
 #include "podmortem/controller/kubernetes.h"
@@ -125,6 +126,7 @@ class Application::Impl {
     auditRunner_.reset();
     snapshots_.reset();
     admission_.reset();
+    capture_.reset();
     // Last: the live collectors and the EvidenceSnapshot recorder use its client.
     if (certificates_) certificates_->stop();
     if (kubernetes_) kubernetes_->stop();
@@ -281,13 +283,9 @@ class Application::Impl {
     if (kubernetes_) options.observer = kubernetes_->recorder();
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
+    capture_ = std::make_unique<controller::CaptureService>(*snapshots_, podCache_);
     webhooks::AdmissionHandler::Options admissionOptions;
-    admissionOptions.correlation = [window = window_](const policy::Policy& policy,
-                                                      std::string_view namespaceName,
-                                                      std::string_view podName) {
-      return controller::correlationHolds(policy, *window, namespaceName, podName,
-                                          std::chrono::system_clock::now());
-    };
+    admissionOptions.correlation = window_.get();
     if (kubernetes_) {
       admissionOptions.namespaceLabels = [this](std::string_view ns) {
         return kubernetes_->namespaceLabels(ns);
@@ -297,7 +295,7 @@ class Application::Impl {
       };
     }
     admission_ = std::make_unique<webhooks::AdmissionHandler>(
-        policies_, *snapshots_, podCache_, admissionMetrics_, std::move(admissionOptions));
+        policies_, *capture_, admissionMetrics_, std::move(admissionOptions));
   }
 
   void startAuditWindow() {
@@ -409,6 +407,7 @@ class Application::Impl {
   std::unique_ptr<webhooks::WebhookCertificates> certificates_;
   std::unique_ptr<evidence::FileStore> evidence_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
+  std::unique_ptr<controller::CaptureService> capture_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
   std::unique_ptr<controller::AuditTriggerRunner> auditRunner_;
   std::unique_ptr<webhooks::AuditHandler> auditHandler_;

@@ -5,22 +5,28 @@
 namespace podmortem::controller {
 
 namespace log = core::log;
+using Effect = policy::Firing::Effect;
 
-bool correlationHolds(const policy::Policy& policy, const policy::CorrelationQuery& audit,
-                      std::string_view namespaceName, std::string_view podName,
-                      std::chrono::system_clock::time_point now) {
-  if (!policy.correlation || policy.correlation->requireAudit.empty()) return true;
-  auto since = now - policy.correlation->window;
-  for (const auto& requirement : policy.correlation->requireAudit) {
-    if (audit.hasActivity(namespaceName, podName, requirement, since)) return true;
-  }
-  return false;
+AuditTriggerRunner::AuditTriggerRunner(policy::PolicyStore& policies, SnapshotManager& snapshots,
+                                       const PodCache& pods,
+                                       const policy::CorrelationQuery& audit, Hooks hooks)
+    : policies_(policies), snapshots_(snapshots), pods_(pods), audit_(audit),
+      hooks_(std::move(hooks)) {}
+
+AuditTriggerRunner::~AuditTriggerRunner() {
+  std::unique_lock lock(mutex_);
+  lookupsDone_.wait(lock, [this] { return pendingLookups_ == 0; });
+}
+
+size_t AuditTriggerRunner::pendingLookups() const {
+  std::lock_guard lock(mutex_);
+  return pendingLookups_;
 }
 
 size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
   auto set = policies_.current();
   if (set->empty()) return 0;
-  std::shared_ptr<const CachedPod> pod;
+  std::shared_ptr<const policy::PodRecord> pod;
   if (event.isPodEvent()) pod = pods_.find(event.namespaceName, event.name);
   std::optional<policy::Labels> namespaceLabels;
   if (hooks_.namespaceLabels) namespaceLabels = hooks_.namespaceLabels(event.namespaceName);
@@ -29,60 +35,55 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
   attributes.podLabels = pod ? &pod->labels : nullptr;
   attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
   auto matches = set->matchAudit(attributes);
-  if (matches.empty() && !pod && event.isPodEvent() && hooks_.lookupPod) {
-    // A policy may need the pod's labels: fetch it once and match again.
-    pod = hooks_.lookupPod(event.namespaceName, event.name);
-    if (pod) {
-      attributes.podLabels = &pod->labels;
-      matches = set->matchAudit(attributes);
-    }
+  if (!matches.empty() || pod || !event.isPodEvent() || !hooks_.lookupPod) {
+    return fire(event, matches, pod.get());
   }
-  if (matches.empty()) return 0;
+  // Some policy may match once the pod's labels are known. Most pod events concern pods no
+  // policy is about, so look the pod up only when one would match with the right labels.
+  attributes.unknownPodLabelsMayMatch = true;
+  if (set->matchAudit(attributes).empty()) return 0;
+  {
+    std::lock_guard lock(mutex_);
+    ++pendingLookups_;
+  }
+  snapshots_.runInBackground([this, event, set, namespaceLabels = std::move(namespaceLabels)] {
+    lookUpAndFire(event, set, namespaceLabels);
+    std::lock_guard lock(mutex_);
+    if (--pendingLookups_ == 0) lookupsDone_.notify_all();
+  });
+  return 0;
+}
 
-  auto now = std::chrono::system_clock::now();
+void AuditTriggerRunner::lookUpAndFire(const policy::AuditEvent& event,
+                                       std::shared_ptr<const policy::PolicySet> policies,
+                                       std::optional<policy::Labels> namespaceLabels) {
+  auto pod = hooks_.lookupPod(event.namespaceName, event.name);
+  if (!pod) return;
+  policy::AuditAttributes attributes = policy::auditAttributesOf(event);
+  attributes.podLabels = &pod->labels;
+  attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
+  fire(event, policies->matchAudit(attributes), pod.get());
+}
+
+size_t AuditTriggerRunner::fire(const policy::AuditEvent& event,
+                                const std::vector<policy::TriggerMatch>& matches,
+                                const policy::PodRecord* pod) {
+  if (matches.empty()) return 0;
   size_t fired = 0;
-  for (const auto& match : matches) {
-    const auto& policy = *match.policy;
-    if (!event.isPodEvent() || (!policy.actions.snapshot && !hasPodActions(policy.actions))) {
+  for (const auto& firing :
+       policy::auditFirings(matches, event, audit_, std::chrono::system_clock::now())) {
+    if (firing.effect == Effect::kMatchOnly) {
       log::info("audit trigger matched an event with nothing to capture",
-                {{"policy", policy.name}, {"auditID", event.auditId}, {"verb", event.verb},
-                 {"resource", event.resource}});
+                {{"policy", firing.policy->name}, {"auditID", event.auditId},
+                 {"verb", event.verb}, {"resource", event.resource}});
       continue;
     }
-    if (!correlationHolds(policy, audit_, event.namespaceName, event.name, now)) continue;
     ++fired;
-    if (hooks_.onMatch) hooks_.onMatch(policy.name, policy.actions.snapshot.has_value());
-    CaptureRequest request;
-    request.pod = pod ? pod->identity
-                      : core::PodIdentity{event.namespaceName, event.name, "", ""};
-    if (pod) {
-      request.podJson = pod->json;
-      request.podSource = "earlier admission request";
-    }
-    std::string resource = policy::resourceString(event.resource, event.subResource);
-    std::string user = event.impersonatedUserName.empty()
-                           ? event.userName
-                           : event.userName + " as " + event.impersonatedUserName;
-    request.trigger = {"audit",  std::string(match.triggerName), event.verb, resource, user,
-                       event.groups, event.auditId,
-                       std::chrono::system_clock::time_point(std::chrono::microseconds(event.timeMicros))};
-    request.policyName = policy.name;
-    request.actions = policy.actions;
-    if (policy.actions.snapshot) {
-      request.collectors = policy.actions.snapshot->collectors;
-      request.logLimitBytes = policy.actions.snapshot->logLimitBytes;
-      request.logTailLines = policy.actions.snapshot->logTailLines;
-    }
-    if (policy.correlation) request.correlationWindow = policy.correlation->window;
-    std::string podKey = request.pod.uid.empty()
-                             ? event.namespaceName + "/" + event.name
-                             : request.pod.uid;
+    if (hooks_.onMatch) hooks_.onMatch(firing.policy->name, firing.effect == Effect::kCapture);
+    auto request = policy::captureRequestFor(firing, event, pod);
     // The pod is running: no answer waits, so the capture gets the policy's whole hold time.
-    auto deadline = std::chrono::steady_clock::now() +
-                    (policy.actions.snapshot ? policy.actions.snapshot->holdDeletion
-                                             : policy::kDefaultHoldDeletion);
-    snapshots_.capture(podKey + "|" + policy.name + "|" + std::string(match.triggerName),
-                       std::move(request), deadline, [](const CaptureOutcome&) {});
+    auto deadline = std::chrono::steady_clock::now() + request.holdDeletion;
+    snapshots_.capture(std::move(request), deadline, [](const SnapshotOutcome&) {});
   }
   return fired;
 }

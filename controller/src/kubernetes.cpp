@@ -156,22 +156,20 @@ PolicyActivity& Kubernetes::activity() { return impl_->activity_; }
 std::optional<policy::Labels> Kubernetes::namespaceLabels(std::string_view ns) const {
   return impl_->namespaces_->labelsOf(ns);
 }
-std::shared_ptr<const CachedPod> Kubernetes::lookupPod(const std::string& namespaceName,
-                                                      const std::string& name) {
+std::shared_ptr<const policy::PodRecord> Kubernetes::lookupPod(const std::string& namespaceName,
+                                                              const std::string& name) {
   auto response = internal::getPod(*impl_->client_, namespaceName, name);
   if (!response.ok()) return nullptr;
-  auto pod = nlohmann::json::parse(response.body, nullptr, false);
-  if (!pod.is_object()) return nullptr;
-  auto cached = std::make_shared<CachedPod>();
-  const auto metadata = pod.value("metadata", nlohmann::json::object());
-  cached->identity = {namespaceName, name, metadata.value("uid", ""),
-                      pod.value("spec", nlohmann::json::object()).value("nodeName", "")};
-  const auto labels = metadata.value("labels", nlohmann::json::object());  // outlives items()
-  for (const auto& [key, value] : labels.items()) {
-    if (value.is_string()) cached->labels[key] = value.get<std::string>();
+  auto parsed = policy::parsePod(response.body);
+  if (!parsed.ok()) {
+    log::warn("the API server's pod does not parse",
+              {{"namespace", namespaceName}, {"pod", name}, {"error", parsed.error().message}});
+    return nullptr;
   }
-  cached->json = std::move(response.body);
-  return cached;
+  auto pod = std::make_shared<policy::PodRecord>(std::move(parsed).value());
+  pod->json = std::move(response.body);
+  pod->source = "Kubernetes API";
+  return pod;
 }
 
 bool Kubernetes::policiesSynced() const {

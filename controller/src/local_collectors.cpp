@@ -118,10 +118,6 @@ CollectorRegistry CollectorRegistry::localDefaults(
   return registry;
 }
 
-bool hasPodActions(const policy::Actions& actions) {
-  return !actions.labels.empty() || !actions.annotations.empty() || actions.quarantine;
-}
-
 void CollectorRegistry::add(std::shared_ptr<Collector> collector) {
   std::string name(collector->name());
   collectors_[name] = std::move(collector);

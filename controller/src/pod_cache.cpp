@@ -11,9 +11,11 @@ std::string keyOf(std::string_view namespaceName, std::string_view name) {
 }
 }  // namespace
 
-void PodCache::remember(CachedPod pod) {
+void PodCache::remember(policy::PodRecord pod) {
+  // Whoever finds it later is served what an earlier request carried.
+  pod.source = "earlier admission request";
   std::string key = keyOf(pod.identity.namespaceName, pod.identity.name);
-  auto entry = std::make_shared<const CachedPod>(std::move(pod));
+  auto entry = std::make_shared<const policy::PodRecord>(std::move(pod));
   std::lock_guard lock(mutex_);
   auto [it, inserted] = entries_.insert_or_assign(key, std::move(entry));
   if (inserted) order_.push_back(key);
@@ -29,7 +31,7 @@ void PodCache::forget(const std::string& namespaceName, const std::string& name)
   entries_.erase(keyOf(namespaceName, name));
 }
 
-std::shared_ptr<const CachedPod> PodCache::find(std::string_view namespaceName,
+std::shared_ptr<const policy::PodRecord> PodCache::find(std::string_view namespaceName,
                                                std::string_view name) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(keyOf(namespaceName, name));

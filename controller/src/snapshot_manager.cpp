@@ -24,8 +24,8 @@ namespace {
 struct Entry {
   std::string snapshotId;
   bool done = false;
-  CaptureOutcome outcome;
-  std::vector<CaptureCallback> waiters;
+  SnapshotOutcome outcome;
+  std::vector<SnapshotCallback> waiters;
 };
 
 std::string resultLabel(evidence::SnapshotPhase phase) {
@@ -64,8 +64,18 @@ class SnapshotManager::Impl {
     writers_.join();
   }
 
-  CaptureTicket capture(const std::string& key, CaptureRequest request, Clock::time_point deadline,
-                        CaptureCallback done) {
+  void runInBackground(std::function<void()> work) {
+    net::post(workers_, [work = std::move(work)] {
+      try {
+        work();
+      } catch (const std::exception& error) {
+        log::error("background capture work failed", {{"error", error.what()}});
+      }
+    });
+  }
+
+  CaptureTicket capture(CaptureRequest request, Clock::time_point deadline, SnapshotCallback done) {
+    const std::string key = request.key();
     std::shared_ptr<Entry> entry;
     {
       std::lock_guard lock(mutex_);
@@ -115,7 +125,7 @@ class SnapshotManager::Impl {
              Clock::time_point deadline) {
     metrics_.inProgress.Increment();
     request.collectors = collectors_.expand(request.collectors);
-    if (hasPodActions(request.actions)) request.collectors.emplace_back(kActionsCollector);
+    if (request.actions.hasPodActions()) request.collectors.emplace_back(kActionsCollector);
     auto job = std::make_shared<Job>(timers_, key, std::move(entry), std::move(request));
     if (options_.observer) options_.observer->started(job->entry->snapshotId, job->request);
     const auto& names = job->request.collectors;
@@ -197,7 +207,7 @@ class SnapshotManager::Impl {
   }
 
   void write(const std::shared_ptr<Job>& job, const evidence::SnapshotContent& content) {
-    CaptureOutcome outcome;
+    SnapshotOutcome outcome;
     outcome.snapshotId = content.id;
     outcome.result = store_.write(content);
     for (const auto& artifact : outcome.result.artifacts) {
@@ -232,7 +242,7 @@ class SnapshotManager::Impl {
       }
     }
 
-    std::vector<CaptureCallback> waiters;
+    std::vector<SnapshotCallback> waiters;
     {
       std::lock_guard lock(mutex_);
       job->entry->outcome = outcome;
@@ -273,10 +283,14 @@ SnapshotManager::SnapshotManager(evidence::Store& store, CollectorRegistry colle
 
 SnapshotManager::~SnapshotManager() = default;
 
-CaptureTicket SnapshotManager::capture(const std::string& key, CaptureRequest request,
+CaptureTicket SnapshotManager::capture(CaptureRequest request,
                                        std::chrono::steady_clock::time_point deadline,
-                                       CaptureCallback done) {
-  return impl_->capture(key, std::move(request), deadline, std::move(done));
+                                       SnapshotCallback done) {
+  return impl_->capture(std::move(request), deadline, std::move(done));
+}
+
+void SnapshotManager::runInBackground(std::function<void()> work) {
+  impl_->runInBackground(std::move(work));
 }
 
 }  // namespace podmortem::controller

@@ -46,7 +46,12 @@ class FileLock {
   int error_ = 0;
 };
 
-std::string readAt(int fd, uint64_t offset, uint64_t length, std::string& out) {
+core::Error errnoError(std::string_view action, int err) {
+  return core::makeError(core::errorCodeForErrno(err),
+                         std::string(action) + ": " + fileio::errnoText(err));
+}
+
+core::Status readAt(int fd, uint64_t offset, uint64_t length, std::string& out) {
   out.assign(length, '\0');
   uint64_t done = 0;
   while (done < length) {
@@ -54,7 +59,7 @@ std::string readAt(int fd, uint64_t offset, uint64_t length, std::string& out) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return fileio::errnoText(errno);
+      return errnoError("read", errno);
     }
     if (n == 0)
       break;
@@ -64,14 +69,14 @@ std::string readAt(int fd, uint64_t offset, uint64_t length, std::string& out) {
   return {};
 }
 
-std::string writeAll(int fd, std::string_view bytes) {
+core::Status writeAll(int fd, std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return fileio::errnoText(errno);
+      return errnoError("write", errno);
     }
     done += static_cast<std::size_t>(n);
   }
@@ -116,22 +121,19 @@ CustodyLedger::CustodyLedger(std::string path) : path_(std::move(path)) {
   if (fd_ < 0) {
     throw std::runtime_error("custody ledger " + path_ + ": " + fileio::errnoText(errno));
   }
-  std::string error;
+  core::Status status;
   if (!existed) {
     std::string parent = std::filesystem::path(path_).parent_path().string();
-    if (::fchmod(fd_, 0600) != 0) {
-      error = fileio::errnoText(errno);
-    } else {
-      error = fileio::syncDir(parent.empty() ? "." : parent);
-    }
+    status = ::fchmod(fd_, 0600) != 0 ? errnoError("chmod", errno)
+                                      : fileio::syncDir(parent.empty() ? "." : parent);
   }
-  if (error.empty()) {
+  if (status.ok()) {
     FileLock lock(fd_);
-    error = lock.error() != 0 ? "flock: " + fileio::errnoText(lock.error()) : recoverTail();
+    status = lock.error() != 0 ? errnoError("flock", lock.error()) : recoverTail();
   }
-  if (!error.empty()) {
+  if (!status.ok()) {
     ::close(fd_);
-    throw std::runtime_error("custody ledger " + path_ + ": " + error);
+    throw std::runtime_error("custody ledger " + path_ + ": " + status.error().message);
   }
 }
 
@@ -140,10 +142,10 @@ CustodyLedger::~CustodyLedger() {
     ::close(fd_);
 }
 
-std::string CustodyLedger::recoverTail() {
+core::Status CustodyLedger::recoverTail() {
   struct stat info {};
   if (::fstat(fd_, &info) != 0)
-    return "stat: " + fileio::errnoText(errno);
+    return errnoError("stat", errno);
   uint64_t size = static_cast<uint64_t>(info.st_size);
   nextSeq_ = 1;
   prevSha256_ = std::string(kGenesisPrevSha256);
@@ -157,11 +159,10 @@ std::string CustodyLedger::recoverTail() {
   while (true) {
     uint64_t start = size > window ? size - window : 0;
     std::string data;
-    std::string error = readAt(fd_, start, size - start, data);
-    if (!error.empty())
-      return "read: " + error;
+    if (auto read = readAt(fd_, start, size - start, data); !read.ok())
+      return read;
     if (data.size() != size - start)
-      return "read: file shrank while reading";
+      return core::makeError(core::ErrorCode::kIo, "read: file shrank while reading");
 
     bool torn = data.back() != '\n';
     std::size_t begin = 0;
@@ -202,11 +203,13 @@ std::string CustodyLedger::recoverTail() {
       // line of its own; the fragment stays as evidence and verify reports it.
       core::log::warn("custody ledger: last line is incomplete; starting a new line",
                       {{"file", path_}, {"bytes", static_cast<uint64_t>(fragment.size())}});
-      error = writeAll(fd_, "\n");
-      if (error.empty() && ::fsync(fd_) != 0)
-        error = fileio::errnoText(errno);
-      if (!error.empty())
-        return "terminate incomplete line: " + error;
+      core::Status written = writeAll(fd_, "\n");
+      if (written.ok() && ::fsync(fd_) != 0)
+        written = errnoError("fsync", errno);
+      if (!written.ok()) {
+        return core::makeError(written.error().code,
+                               "terminate incomplete line: " + written.error().message);
+      }
       prevSha256_ = core::sha256Hex(fragment);
       knownSize_ = size + 1;
     } else if (!lines.empty()) {
@@ -216,24 +219,25 @@ std::string CustodyLedger::recoverTail() {
   }
 }
 
-std::string CustodyLedger::append(std::string_view snapshotId, std::string_view bundle,
-                                  std::string_view manifestSha256,
-                                  std::chrono::system_clock::time_point time,
-                                  LedgerEntry* appended) {
+core::Status CustodyLedger::append(std::string_view snapshotId, std::string_view bundle,
+                                   std::string_view manifestSha256,
+                                   std::chrono::system_clock::time_point time,
+                                   LedgerEntry* appended) {
+  auto failed = [this](const core::Error& error) {
+    return core::makeError(error.code, "custody ledger " + path_ + ": " + error.message);
+  };
   std::lock_guard guard(mutex_);
   FileLock lock(fd_);
   if (lock.error() != 0)
-    return "custody ledger " + path_ + ": flock: " + fileio::errnoText(lock.error());
+    return failed(errnoError("flock", lock.error()));
 
   struct stat info {};
-  if (::fstat(fd_, &info) != 0) {
-    return "custody ledger " + path_ + ": stat: " + fileio::errnoText(errno);
-  }
+  if (::fstat(fd_, &info) != 0)
+    return failed(errnoError("stat", errno));
   if (static_cast<uint64_t>(info.st_size) != knownSize_) {
     // Another process (a second replica on a shared volume) appended since our last line.
-    std::string error = recoverTail();
-    if (!error.empty())
-      return "custody ledger " + path_ + ": " + error;
+    if (auto recovered = recoverTail(); !recovered.ok())
+      return failed(recovered.error());
   }
 
   LedgerEntry entry{nextSeq_,
@@ -243,15 +247,15 @@ std::string CustodyLedger::append(std::string_view snapshotId, std::string_view 
                     std::string(manifestSha256),
                     prevSha256_};
   std::string line = formatLedgerLine(entry);
-  std::string error = writeAll(fd_, line + "\n");
-  if (error.empty() && ::fsync(fd_) != 0)
-    error = fileio::errnoText(errno);
-  if (!error.empty()) {
+  core::Status written = writeAll(fd_, line + "\n");
+  if (written.ok() && ::fsync(fd_) != 0)
+    written = errnoError("fsync", errno);
+  if (!written.ok()) {
     // Leave no torn line; if even that fails the next start-up terminates it.
     if (::ftruncate(fd_, static_cast<off_t>(knownSize_)) != 0) {
       core::log::warn("custody ledger: cannot cut back a failed append", {{"file", path_}});
     }
-    return "custody ledger " + path_ + ": append: " + error;
+    return failed(written.error());
   }
   knownSize_ += line.size() + 1;
   prevSha256_ = core::sha256Hex(line);

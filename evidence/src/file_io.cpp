@@ -15,8 +15,9 @@ namespace podmortem::evidence::fileio {
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-std::string failure(std::string_view action, const std::string& path, int err) {
-  return std::string(action) + " " + path + ": " + errnoText(err);
+core::Error failure(std::string_view action, const std::string& path, int err) {
+  return core::makeError(core::errorCodeForErrno(err),
+                         std::string(action) + " " + path + ": " + errnoText(err));
 }
 
 // Closes on every path out of a function; close errors are checked explicitly where they matter.
@@ -45,7 +46,7 @@ std::string errnoText(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
 
-std::string writeNewFile(const std::string& path, std::string_view bytes, uint64_t& written) {
+core::Status writeNewFile(const std::string& path, std::string_view bytes, uint64_t& written) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0)
     return failure("create", path, errno);
@@ -71,7 +72,7 @@ std::string writeNewFile(const std::string& path, std::string_view bytes, uint64
   return {};
 }
 
-std::string makePrivateDir(const std::string& path, bool mayExist, bool& created) {
+core::Status makePrivateDir(const std::string& path, bool mayExist, bool& created) {
   created = false;
   if (::mkdir(path.c_str(), 0700) == 0) {
     created = true;
@@ -90,7 +91,7 @@ std::string makePrivateDir(const std::string& path, bool mayExist, bool& created
   return {};
 }
 
-std::string syncDir(const std::string& path) {
+core::Status syncDir(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0)
     return failure("open folder", path, errno);
@@ -99,7 +100,7 @@ std::string syncDir(const std::string& path) {
   return {};
 }
 
-std::string renameNoReplace(const std::string& from, const std::string& to) {
+core::Status renameNoReplace(const std::string& from, const std::string& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
     return {};
   int err = errno;
@@ -115,7 +116,7 @@ std::string renameNoReplace(const std::string& from, const std::string& to) {
   return {};
 }
 
-std::string readFile(const std::string& path, std::string& contents) {
+core::Status readFile(const std::string& path, std::string& contents) {
   contents.clear();
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0)
@@ -134,7 +135,7 @@ std::string readFile(const std::string& path, std::string& contents) {
   }
 }
 
-std::string hashFile(const std::string& path, std::string& sha256Hex, uint64_t& size) {
+core::Status hashFile(const std::string& path, std::string& sha256Hex, uint64_t& size) {
   size = 0;
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0)

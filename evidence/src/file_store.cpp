@@ -32,9 +32,8 @@ std::string prepareEvidenceDir(const std::string& dir) {
     }
   }
   bool created = false;
-  std::string error = fileio::makePrivateDir(dir, true, created);
-  if (!error.empty())
-    throw std::runtime_error("evidence.dir: " + error);
+  if (auto made = fileio::makePrivateDir(dir, true, created); !made.ok())
+    throw std::runtime_error("evidence.dir: " + made.error().message);
   struct stat info {};
   if (::stat(dir.c_str(), &info) == 0 && (info.st_mode & 0077) != 0) {
     core::log::warn("evidence.dir is accessible to other users; evidence may hold credentials",
@@ -88,9 +87,9 @@ std::string validate(const SnapshotContent& content) {
   return {};
 }
 
-// Writes the bundle into the temporary folder; returns "" or the reason. Fills `result`'s
-// artifacts, phase, manifest digest and byte count as it goes.
-std::string writeBundle(const SnapshotContent& content, const std::string& tempDir,
+// Writes the bundle into the temporary folder. Fills `result`'s artifacts, phase, manifest
+// digest and byte count as it goes.
+core::Status writeBundle(const SnapshotContent& content, const std::string& tempDir,
                         const Signer* signer, WriteResult& result) {
   std::vector<std::string> folders = {tempDir};
   std::string partialReason;
@@ -107,16 +106,15 @@ std::string writeBundle(const SnapshotContent& content, const std::string& tempD
            slash = artifact.path.find('/', slash + 1)) {
         std::string folder = tempDir + "/" + artifact.path.substr(0, slash);
         bool created = false;
-        std::string error = fileio::makePrivateDir(folder, true, created);
-        if (!error.empty())
-          return error;
+        if (auto made = fileio::makePrivateDir(folder, true, created); !made.ok())
+          return made;
         if (created)
           folders.push_back(folder);
       }
-      std::string error =
+      auto written =
           fileio::writeNewFile(tempDir + "/" + artifact.path, artifact.bytes, result.bytesWritten);
-      if (!error.empty())
-        return error;
+      if (!written.ok())
+        return written;
       record.size = artifact.bytes.size();
       record.sha256 = core::sha256Hex(artifact.bytes);
     }
@@ -126,21 +124,20 @@ std::string writeBundle(const SnapshotContent& content, const std::string& tempD
   SnapshotPhase phase = partialReason.empty() ? SnapshotPhase::kComplete : SnapshotPhase::kPartial;
   std::string manifestBytes = manifest::serialize(
       manifest::build(content, phase, result.artifacts, std::chrono::system_clock::now()));
-  std::string error = fileio::writeNewFile(tempDir + "/" + std::string(kManifestFileName),
-                                           manifestBytes, result.bytesWritten);
-  if (!error.empty())
-    return error;
+  auto written = fileio::writeNewFile(tempDir + "/" + std::string(kManifestFileName),
+                                      manifestBytes, result.bytesWritten);
+  if (!written.ok())
+    return written;
   if (signer != nullptr) {
     std::string signature = formatSignatureFile(signer->algorithm(), signer->sign(manifestBytes));
-    error = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature,
-                                 result.bytesWritten);
-    if (!error.empty())
-      return error;
+    written = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature,
+                                   result.bytesWritten);
+    if (!written.ok())
+      return written;
   }
   for (const std::string& folder : folders) {
-    error = fileio::syncDir(folder);
-    if (!error.empty())
-      return error;
+    if (auto synced = fileio::syncDir(folder); !synced.ok())
+      return synced;
   }
   result.phase = phase;
   result.reason = partialReason.empty() ? "" : "collectors failed: " + partialReason;
@@ -153,6 +150,11 @@ WriteResult failed(std::string reason, WriteResult result = {}) {
   result.reason = std::move(reason);
   return result;
 }
+
+WriteResult failed(const core::Error& error, WriteResult result = {}) {
+  result.errorCode = error.code;
+  return failed(error.message, std::move(result));
+}
 }  // namespace
 
 FileStore::FileStore(std::string evidenceDir, std::unique_ptr<Signer> signer)
@@ -163,7 +165,7 @@ FileStore::FileStore(std::string evidenceDir, std::unique_ptr<Signer> signer)
 WriteResult FileStore::write(const SnapshotContent& content) {
   if (std::string problem = validate(content); !problem.empty()) {
     core::log::warn("evidence snapshot refused", {{"reason", problem}});
-    return failed(std::move(problem));
+    return failed(core::makeError(core::ErrorCode::kInvalidArgument, std::move(problem)));
   }
   const std::string bundle = content.pod.namespaceName + "/" + content.pod.name + "/" + content.id;
   const std::string namespaceDir = evidenceDir_ + "/" + content.pod.namespaceName;
@@ -173,62 +175,72 @@ WriteResult FileStore::write(const SnapshotContent& content) {
 
   // New folder names are only durable once their parent is fsync'd.
   bool created = false;
-  std::string error = fileio::makePrivateDir(namespaceDir, true, created);
-  if (error.empty() && created)
-    error = fileio::syncDir(evidenceDir_);
-  if (error.empty())
-    error = fileio::makePrivateDir(podDir, true, created);
-  if (error.empty() && created)
-    error = fileio::syncDir(namespaceDir);
-  if (!error.empty()) {
-    core::log::warn("evidence snapshot failed", {{"snapshotId", content.id}, {"reason", error}});
-    return failed(std::move(error));
+  core::Status status = fileio::makePrivateDir(namespaceDir, true, created);
+  if (status.ok() && created)
+    status = fileio::syncDir(evidenceDir_);
+  if (status.ok())
+    status = fileio::makePrivateDir(podDir, true, created);
+  if (status.ok() && created)
+    status = fileio::syncDir(namespaceDir);
+  if (!status.ok()) {
+    core::log::warn("evidence snapshot failed",
+                    {{"snapshotId", content.id}, {"reason", status.error().message}});
+    return failed(status.error());
   }
   struct stat existing {};
   if (::lstat(finalDir.c_str(), &existing) == 0) {
     return failed("snapshot folder " + finalDir + " already exists; evidence is never overwritten");
   }
-  error = fileio::makePrivateDir(tempDir, false, created);
-  if (!error.empty()) {
+  status = fileio::makePrivateDir(tempDir, false, created);
+  if (!status.ok()) {
     // Someone else's folder (a concurrent write of the same id, or an interrupted capture that
     // verify should see): not ours to remove.
-    return failed(error + " (a capture of this snapshot is in progress or was interrupted)");
+    return failed(core::makeError(status.error().code,
+                                  status.error().message +
+                                      " (a capture of this snapshot is in progress or was "
+                                      "interrupted)"));
   }
 
   WriteResult result;
   try {
-    error = writeBundle(content, tempDir, signer_.get(), result);
+    status = writeBundle(content, tempDir, signer_.get(), result);
   } catch (const std::exception& e) {
-    error = std::string("writing ") + tempDir + ": " + e.what();
+    status = core::makeError(core::ErrorCode::kInternal,
+                             std::string("writing ") + tempDir + ": " + e.what());
   }
-  if (error.empty())
-    error = fileio::renameNoReplace(tempDir, finalDir);
-  if (!error.empty()) {
+  if (status.ok())
+    status = fileio::renameNoReplace(tempDir, finalDir);
+  if (!status.ok()) {
     std::error_code ec;
     fs::remove_all(tempDir, ec);
     if (ec) {
       core::log::warn("cannot remove temporary evidence folder",
                       {{"dir", tempDir}, {"error", ec.message()}});
     }
-    core::log::warn("evidence snapshot failed", {{"snapshotId", content.id}, {"reason", error}});
+    core::log::warn("evidence snapshot failed",
+                    {{"snapshotId", content.id}, {"reason", status.error().message}});
     result.bytesWritten = 0;
     result.artifacts.clear();
     result.manifestSha256.clear();
-    return failed(std::move(error), std::move(result));
+    return failed(status.error(), std::move(result));
   }
 
   // From here on the bundle is in place and is kept whatever happens: deleting evidence to
   // report an error would be worse than the error.
   result.bundlePath = finalDir;
-  error = fileio::syncDir(podDir);
-  if (error.empty()) {
-    error =
+  status = fileio::syncDir(podDir);
+  if (status.ok()) {
+    status =
         ledger_.append(content.id, bundle, result.manifestSha256, std::chrono::system_clock::now());
   }
-  if (!error.empty()) {
+  if (!status.ok()) {
     core::log::error("evidence snapshot stored but not recorded",
-                     {{"snapshotId", content.id}, {"bundle", bundle}, {"reason", error}});
-    return failed(error + " (the bundle was kept at " + finalDir + ")", std::move(result));
+                     {{"snapshotId", content.id}, {"bundle", bundle},
+                      {"reason", status.error().message}});
+    return failed(core::makeError(status.error().code, status.error().message +
+                                                           " (the bundle was kept at " + finalDir +
+                                                           ")"),
+                  std::move(result));
   }
   // The snapshot manager logs the outcome with the capture's context.
   return result;

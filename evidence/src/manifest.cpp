@@ -87,23 +87,24 @@ std::string serialize(const nlohmann::json& manifest) {
   return manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-bool parse(std::string_view text, Parsed& out, std::string& error) {
+core::Result<Parsed> parse(std::string_view text) {
+  auto invalid = [](std::string message) {
+    return core::makeError(core::ErrorCode::kInvalidArgument, std::move(message));
+  };
+  Parsed out;
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    error = "manifest.json is not valid JSON";
-    return false;
+    return invalid("manifest.json is not valid JSON");
   }
   if (stringField(doc, "apiVersion") != kApiVersion || stringField(doc, "kind") != kKind) {
-    error = "manifest.json is not a " + std::string(kApiVersion) + " " + std::string(kKind);
-    return false;
+    return invalid("manifest.json is not a " + std::string(kApiVersion) + " " + std::string(kKind));
   }
   auto pod = doc.find("pod");
   auto artifacts = doc.find("artifacts");
   auto id = doc.find("snapshotId");
   if (id == doc.end() || !id->is_string() || pod == doc.end() || !pod->is_object() ||
       artifacts == doc.end() || !artifacts->is_array()) {
-    error = "manifest.json lacks snapshotId, pod or artifacts";
-    return false;
+    return invalid("manifest.json lacks snapshotId, pod or artifacts");
   }
   out.snapshotId = id->get<std::string>();
   out.namespaceName = stringField(*pod, "namespace");
@@ -112,8 +113,7 @@ bool parse(std::string_view text, Parsed& out, std::string& error) {
   for (const nlohmann::json& item : *artifacts) {
     if (!item.is_object() || !item.contains("path") || !item["path"].is_string() ||
         !item.contains("size") || !item["size"].is_number_unsigned()) {
-      error = "manifest.json has an artifact without a path or size";
-      return false;
+      return invalid("manifest.json has an artifact without a path or size");
     }
     ArtifactRecord record;
     record.path = item["path"].get<std::string>();
@@ -122,14 +122,13 @@ bool parse(std::string_view text, Parsed& out, std::string& error) {
     record.error = stringField(item, "error");
     if (item.contains("sha256")) {
       if (!item["sha256"].is_string() || !isHexSha256(item["sha256"].get<std::string>())) {
-        error = "manifest.json artifact " + record.path + " has a malformed sha256";
-        return false;
+        return invalid("manifest.json artifact " + record.path + " has a malformed sha256");
       }
       record.sha256 = item["sha256"].get<std::string>();
     }
     out.artifacts.push_back(std::move(record));
   }
-  return true;
+  return out;
 }
 
 }  // namespace podmortem::evidence::manifest

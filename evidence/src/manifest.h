@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "podmortem/core/result.h"
 #include "podmortem/evidence/bundle.h"
 
 namespace podmortem::evidence::manifest {
@@ -27,13 +28,13 @@ nlohmann::json build(const SnapshotContent& content, SnapshotPhase phase,
 // replaced rather than thrown on: the evidence matters more than one odd character.
 std::string serialize(const nlohmann::json& manifest);
 
-// What the verifier needs back. False with `error` set when the document is not a manifest.
+// What the verifier needs back; an error when the document is not a manifest.
 struct Parsed {
   std::string snapshotId;
   std::string namespaceName;
   std::string podName;
   std::vector<ArtifactRecord> artifacts;  // sha256 empty: no file was stored
 };
-bool parse(std::string_view text, Parsed& out, std::string& error);
+core::Result<Parsed> parse(std::string_view text);
 
 }  // namespace podmortem::evidence::manifest

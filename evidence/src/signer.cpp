@@ -50,9 +50,8 @@ int noPassword(char*, int, int, void*) {
 
 std::string readKeyFile(const std::string& keyFile) {
   std::string contents;
-  std::string error = fileio::readFile(keyFile, contents);
-  if (!error.empty())
-    throw std::runtime_error("signing key: " + error);
+  if (auto read = fileio::readFile(keyFile, contents); !read.ok())
+    throw std::runtime_error("signing key: " + read.error().message);
   return contents;
 }
 

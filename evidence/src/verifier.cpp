@@ -59,9 +59,8 @@ class Checker {
   void checkLedger(const fs::path& file) {
     ledgerPresent_ = true;
     std::string contents;
-    std::string error = fileio::readFile(file.string(), contents);
-    if (!error.empty()) {
-      problem(file, error);
+    if (auto read = fileio::readFile(file.string(), contents); !read.ok()) {
+      problem(file, read.error().message);
       return;
     }
     std::string expectedPrev(kGenesisPrevSha256);
@@ -162,19 +161,19 @@ class Checker {
       return {};
     }
     std::string manifestBytes;
-    std::string error = fileio::readFile(manifestPath.string(), manifestBytes);
-    if (!error.empty()) {
-      problem(manifestPath, error);
+    if (auto read = fileio::readFile(manifestPath.string(), manifestBytes); !read.ok()) {
+      problem(manifestPath, read.error().message);
       return {};
     }
     std::string manifestSha = core::sha256Hex(manifestBytes);
     checkSignature(dir, manifestBytes);
 
-    manifest::Parsed parsed;
-    if (!manifest::parse(manifestBytes, parsed, error)) {
-      problem(manifestPath, error);
+    auto read = manifest::parse(manifestBytes);
+    if (!read.ok()) {
+      problem(manifestPath, read.error().message);
       return manifestSha;
     }
+    const manifest::Parsed& parsed = *read;
     if (expected &&
         (parsed.snapshotId != expected->id || parsed.namespaceName != expected->namespaceName ||
          parsed.podName != expected->pod)) {
@@ -204,9 +203,8 @@ class Checker {
       }
       std::string sha;
       uint64_t size = 0;
-      error = fileio::hashFile(file.string(), sha, size);
-      if (!error.empty()) {
-        problem(file, error);
+      if (auto hashed = fileio::hashFile(file.string(), sha, size); !hashed.ok()) {
+        problem(file, hashed.error().message);
       } else if (size != artifact.size) {
         problem(file, "size " + std::to_string(size) + " bytes, manifest.json says " +
                           std::to_string(artifact.size) + ": the artifact changed");
@@ -245,8 +243,11 @@ class Checker {
     }
     ++report_.signaturesChecked;
     std::string text;
-    std::string error = type == fs::file_type::regular ? fileio::readFile(sigPath.string(), text)
-                                                       : "not a regular file";
+    std::string error = "not a regular file";
+    if (type == fs::file_type::regular) {
+      auto read = fileio::readFile(sigPath.string(), text);
+      error = read.ok() ? "" : read.error().message;
+    }
     SignatureFile signature;
     if (error.empty())
       parseSignatureFile(text, signature, error);

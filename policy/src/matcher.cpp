@@ -39,12 +39,15 @@ bool anyGroupMatches(const std::vector<std::string>& patterns,
 }  // namespace
 
 bool podMatches(const PodMatch& match, std::string_view namespaceName, const Labels* podLabels,
-                const Labels* namespaceLabels) {
+                const Labels* namespaceLabels, bool unknownPodLabelsMayMatch) {
   if (!match.namespaces.empty() && !globMatchAny(match.namespaces, namespaceName))
     return false;
   if (globMatchAny(match.excludeNamespaces, namespaceName))
     return false;
-  return selectorMatches(match.podSelector, podLabels) &&
+  bool podSelectorHolds = podLabels == nullptr && unknownPodLabelsMayMatch
+                              ? true
+                              : selectorMatches(match.podSelector, podLabels);
+  return podSelectorHolds &&
          selectorMatches(match.namespaceSelector, namespaceLabels);
 }
 

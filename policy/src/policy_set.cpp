@@ -19,7 +19,7 @@ std::vector<TriggerMatch> matchPolicies(const std::vector<std::shared_ptr<const 
       if (!triggerMatches(trigger, attributes))
         continue;
       if (podMatches(policy->match, attributes.namespaceName, attributes.podLabels,
-                     attributes.namespaceLabels)) {
+                     attributes.namespaceLabels, attributes.unknownPodLabelsMayMatch)) {
         matches.push_back(TriggerMatch{policy, i, trigger.name});
       }
       break;  // spec.match does not depend on the trigger: no later trigger can do better

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <set>
 
-#include "running_server.h"
+#include "server_helpers.h"
 
 namespace podmortem::testing {
 namespace {
@@ -41,10 +41,6 @@ std::string policyFor(const std::string& name, const std::string& namespaces,
 }
 
 std::string ownDelete() { return readFile(ownFixture("admission/delete-pod-web.json")); }
-
-#define REQUIRE_SHARED_FIXTURES()                                                       \
-  if (!sharedFixturesPresent()) GTEST_SKIP() << "recorded fixtures not found at "      \
-                                             << PODMORTEM_FIXTURES_DIR
 
 TEST(AdmissionTest, ProtectedDeleteProducesAVerifiedSnapshotOfTheOldObject) {
   RunningServer server(kProtectAllPods);

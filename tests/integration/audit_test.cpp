@@ -6,54 +6,12 @@
 #include <regex>
 #include <set>
 
-#include "running_server.h"
+#include "server_helpers.h"
 
 namespace podmortem::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-#define REQUIRE_SHARED_FIXTURES()                                                  \
-  if (!sharedFixturesPresent()) GTEST_SKIP() << "recorded fixtures not found at " \
-                                             << PODMORTEM_FIXTURES_DIR
-
-// The value of one sample in a Prometheus text exposition, or -1 when absent.
-double metricValue(const std::string& text, const std::string& sample) {
-  auto at = text.find("\n" + sample + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + sample.size() + 2));
-}
-
-double auditEvents(RunningServer& server, const std::string& result) {
-  return metricValue(server.metricsClient().get("/metrics").body,
-                     "podmortem_audit_events_total{result=\"" + result + "\"}");
-}
-
-// Waits until every accepted batch was indexed: the queue is empty and the counter settled.
-void waitForIndexing(RunningServer& server) {
-  ASSERT_TRUE(eventually([&] {
-    auto text = server.metricsClient().get("/metrics").body;
-    return metricValue(text, "podmortem_audit_queue_depth") == 0 &&
-           metricValue(text, "podmortem_audit_ingest_duration_seconds_count") ==
-               metricValue(text, "podmortem_audit_batches_total{code=\"200\"}");
-  }));
-}
-
-// Wraps JSON lines (an --audit-log-path file) into the EventList the webhook backend posts.
-std::string eventListOf(const std::string& lines) {
-  std::string items;
-  std::istringstream in(lines);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    items += (items.empty() ? "" : ",") + line;
-  }
-  return R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[)" + items + "]}";
-}
-
-const auto kNoAuth = [](core::Config& config) {
-  config.audit.auth = core::AuditAuth::kNone;
-  config.audit.window = std::chrono::hours(100'000);  // the recordings are years old
-};
 
 constexpr const char* kExecThenDelete = R"(
 apiVersion: podmortem.io/v1alpha1

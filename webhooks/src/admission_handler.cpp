@@ -4,35 +4,27 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
+#include "admission_answer.h"
 #include "admission_review.h"
-#include "podmortem/controller/pod_cache.h"
 #include "podmortem/core/duration.h"
-#include "podmortem/core/log.h"
+#include "podmortem/policy/firing.h"
 #include "podmortem/webhooks/http_metrics.h"
 
 namespace podmortem::webhooks {
 
 namespace net = boost::asio;
-namespace log = core::log;
 using Clock = std::chrono::steady_clock;
+using Effect = policy::Firing::Effect;
 using std::chrono::milliseconds;
 
 namespace {
 
-bool isConnectSubresource(std::string_view sub) {
-  return sub == "exec" || sub == "attach" || sub == "portforward";
-}
-
-std::string shortId(const std::string& id) { return id.substr(0, 12); }
-
 // One policy's part of a held answer.
 struct HeldCapture {
   std::shared_ptr<const policy::Policy> policy;
-  std::string triggerName;
   std::string snapshotId;
   milliseconds hold{0};
   std::optional<controller::CaptureOutcome> outcome;
@@ -44,24 +36,27 @@ struct HeldAnswer {
   bool answered = false;
   size_t remaining = 0;
   std::vector<HeldCapture> captures;
-  AdmissionReviewRequest request;
+  policy::AdmissionRequest request;
   Respond respond;
   Clock::time_point started;
-  milliseconds holdLimit{0};
   std::unique_ptr<net::steady_timer> timer;
 };
+
+bool rememberable(const policy::AdmissionRequest& request) {
+  return request.subResource.empty() && !request.objectJson.empty() &&
+         (request.operation == "CREATE" || request.operation == "UPDATE");
+}
 
 }  // namespace
 
 class AdmissionHandler::Impl {
  public:
-  Impl(policy::PolicyStore& policies, controller::SnapshotManager& snapshots,
-       controller::PodCache& podCache, AdmissionMetrics& metrics, Options options)
+  Impl(policy::PolicyStore& policies, controller::Capture& capture, AdmissionMetrics& metrics,
+       Options options)
       : policies_(policies),
-        snapshots_(snapshots),
+        capture_(capture),
         metrics_(metrics),
         options_(std::move(options)),
-        podCache_(podCache),
         guard_(net::make_work_guard(timers_)),
         timerThread_([this] { timers_.run(); }) {}
 
@@ -73,117 +68,92 @@ class AdmissionHandler::Impl {
 
   void handle(HttpRequest& http, Respond respond) {
     auto started = Clock::now();
-    AdmissionReviewRequest request;
-    std::string error = decodeAdmissionReview(http.body, request);
-    if (!error.empty()) return reject(std::move(respond), request, error);
-
-    bool isPod = request.group.empty() && request.resource == "pods";
-    if (!isPod) return allowNow(std::move(respond), request, started, {});
-
-    PodSummary pod;
-    std::string podJson;
-    std::string podSource;
-    bool podKnown = false;
-    if (request.subResource.empty()) {
-      if (request.operation == "DELETE") {
-        if (request.oldObjectJson.empty()) {
-          return reject(std::move(respond), request, "request.oldObject is missing for a pod DELETE");
-        }
-        error = decodePod(request.oldObjectJson, pod);
-        if (!error.empty()) return reject(std::move(respond), request, "request.oldObject " + error);
-        podJson = std::string(request.oldObjectJson);
-        podSource = "admission";
-        podKnown = true;
-      } else if ((request.operation == "CREATE" || request.operation == "UPDATE") &&
-                 !request.objectJson.empty()) {
-        error = decodePod(request.objectJson, pod);
-        if (!error.empty()) return reject(std::move(respond), request, "request.object " + error);
-        if (pod.namespaceName.empty()) pod.namespaceName = request.namespaceName;
-        if (pod.name.empty()) pod.name = request.name;
-        podJson = std::string(request.objectJson);
-        podSource = "admission";
-        podKnown = true;
-        if (!pod.name.empty()) {
-          podCache_.remember({{pod.namespaceName, pod.name, pod.uid, pod.node}, pod.labels, podJson});
-        }
-      }
-    } else if (auto cached = podCache_.find(request.namespaceName, request.name)) {
-      pod.namespaceName = cached->identity.namespaceName;
-      pod.name = cached->identity.name;
-      pod.uid = cached->identity.uid;
-      pod.node = cached->identity.node;
-      pod.labels = cached->labels;
-      podJson = cached->json;
-      podSource = "earlier admission request";
-      podKnown = true;
+    policy::AdmissionRequest request;
+    if (auto decoded = decodeAdmissionReview(http.body, request); !decoded.ok()) {
+      return reject(respond, request, decoded.error().message);
     }
-    if (pod.namespaceName.empty()) pod.namespaceName = request.namespaceName;
-    if (pod.name.empty()) pod.name = request.name;
-
+    if (!request.isPod()) return allowNow(respond, request, started, {});
+    if (request.operation == "DELETE" && request.subResource.empty() &&
+        request.oldObjectJson.empty()) {
+      return reject(respond, request, "request.oldObject is missing for a pod DELETE");
+    }
     auto set = policies_.current();
     std::optional<policy::Labels> namespaceLabels;
-    if (options_.namespaceLabels) namespaceLabels = options_.namespaceLabels(pod.namespaceName);
-    policy::AdmissionAttributes attributes;
-    attributes.operation = request.operation;
-    attributes.resource = request.resource;
-    attributes.subResource = request.subResource;
-    attributes.namespaceName = pod.namespaceName;
-    attributes.userName = request.userName;
-    attributes.groups = &request.groups;
-    attributes.podLabels = podKnown ? &pod.labels : nullptr;
-    attributes.namespaceLabels = namespaceLabels ? &*namespaceLabels : nullptr;
-    auto matches = set->matchAdmission(attributes);
+    if (options_.namespaceLabels) namespaceLabels = options_.namespaceLabels(request.namespaceName);
+    const policy::Labels* nsLabels = namespaceLabels ? &*namespaceLabels : nullptr;
+    // Most requests match no trigger: answer them without reading the pod object at all.
+    if (!rememberable(request) && !mayMatch(*set, request, nsLabels)) {
+      return allowNow(respond, request, started, {});
+    }
+    auto pod = podOf(request);
+    if (!pod.ok()) return reject(respond, request, pod.error().message);
 
-    bool captures = request.operation == "DELETE" ||
-                    (request.operation == "CREATE" && request.subResource == "eviction") ||
-                    (request.operation == "CONNECT" && isConnectSubresource(request.subResource));
+    auto attributes = policy::admissionAttributesOf(request, pod->get(), nsLabels);
+    auto firings = policy::admissionFirings(*set, request, attributes, options_.correlation,
+                                            std::chrono::system_clock::now());
     std::vector<HeldCapture> held;
-    std::vector<HeldCapture> actOnly;
-    for (const auto& match : matches) {
-      const auto& policy = *match.policy;
-      if (policy.correlation && !policy.correlation->requireAudit.empty() &&
-          !(options_.correlation && options_.correlation(policy, pod.namespaceName, pod.name))) {
-        continue;
-      }
-      metrics_.policyMatches
-          .Add({{"policy", policy.name}, {"trigger", std::string(match.triggerName)}})
-          .Increment();
-      bool snapshot = captures && policy.actions.snapshot && !request.dryRun;
-      if (options_.onMatch) options_.onMatch(policy.name, snapshot);
-      if (!captures) continue;
-      if (!policy.actions.snapshot) {
+    std::vector<std::string> dryRunWarnings;
+    for (const auto& firing : firings) {
+      countMatch(firing);
+      if (firing.effect == Effect::kCapture) {
+        held.push_back({firing.policy, "", firing.policy->actions.snapshot->holdDeletion, {}});
+      } else if (firing.effect == Effect::kDryRunCapture) {
+        dryRunWarnings.push_back(dryRunWarning(firing.policy->name));
+      } else if (firing.effect == Effect::kActionsOnly) {
         // Labels, annotations or quarantine alone: done on the side, the answer does not wait.
-        if (!request.dryRun && controller::hasPodActions(policy.actions)) {
-          actOnly.push_back({match.policy, std::string(match.triggerName), "", milliseconds(0),
-                             std::nullopt});
-        }
-        continue;
+        auto capture = policy::captureRequestFor(firing, request, pod->get(),
+                                                 std::chrono::system_clock::now());
+        auto deadline = Clock::now() + capture.holdDeletion;
+        capture_.capture(std::move(capture), deadline, [](const controller::CaptureOutcome&) {});
       }
-      held.push_back({match.policy, std::string(match.triggerName), "",
-                      policy.actions.snapshot->holdDeletion, std::nullopt});
     }
-    for (auto& capture : actOnly) {
-      auto captureRequest = captureRequestFor(request, pod, podJson, podSource, capture);
-      snapshots_.capture(captureKey(pod, capture), std::move(captureRequest),
-                         Clock::now() + policy::kDefaultHoldDeletion,
-                         [](const controller::CaptureOutcome&) {});
+    if (held.empty()) {
+      return allowNow(respond, request, started, dryRunWarnings, !dryRunWarnings.empty());
     }
-    if (held.empty()) return allowNow(std::move(respond), request, started, {});
-
-    if (request.dryRun) {
-      std::vector<std::string> warnings;
-      for (const auto& capture : held) {
-        warnings.push_back("podmortem: dry run, no evidence captured (policy " +
-                           capture.policy->name + ")");
-      }
-      return allowNow(std::move(respond), request, started, warnings, true);
-    }
-    hold(std::move(respond), std::move(request), std::move(pod), std::move(podJson),
-         std::move(podSource), std::move(held), http.queryParameter("timeout"), started);
+    hold(std::move(respond), std::move(request), pod->get(), std::move(firings), std::move(held),
+         http.queryParameter("timeout"), started);
   }
 
  private:
-  void count(const AdmissionReviewRequest& request, std::string_view decision, bool matched,
+  // Whether any policy could fire once the pod's labels are known.
+  static bool mayMatch(const policy::PolicySet& set, const policy::AdmissionRequest& request,
+                       const policy::Labels* namespaceLabels) {
+    auto probe = policy::admissionAttributesOf(request, nullptr, namespaceLabels);
+    probe.unknownPodLabelsMayMatch = true;
+    return !set.matchAdmission(probe).empty();
+  }
+
+  // The pod the request carries (DELETE: oldObject; CREATE/UPDATE: object, remembered for the
+  // evictions and execs that only name it), or one an earlier request showed; null if none did.
+  core::Result<std::shared_ptr<const policy::PodRecord>> podOf(
+      const policy::AdmissionRequest& request) {
+    bool deletes = request.operation == "DELETE";
+    if (!request.subResource.empty() || (!deletes && !rememberable(request))) {
+      return capture_.findPod(request.namespaceName, request.name);
+    }
+    std::string_view json = deletes ? request.oldObjectJson : request.objectJson;
+    auto parsed = policy::parsePod(json);
+    if (!parsed.ok()) {
+      return core::makeError(core::ErrorCode::kInvalidArgument,
+                             std::string(deletes ? "request.oldObject " : "request.object ") +
+                                 parsed.error().message);
+    }
+    auto pod = std::make_shared<policy::PodRecord>(std::move(parsed).value());
+    if (pod->identity.namespaceName.empty()) pod->identity.namespaceName = request.namespaceName;
+    if (pod->identity.name.empty()) pod->identity.name = request.name;
+    pod->json = std::string(json);
+    pod->source = "admission";
+    if (!deletes && !pod->identity.name.empty()) capture_.rememberPod(*pod);
+    return std::shared_ptr<const policy::PodRecord>(std::move(pod));
+  }
+
+  void countMatch(const policy::Firing& firing) {
+    metrics_.policyMatches.Add({{"policy", firing.policy->name}, {"trigger", firing.triggerName}})
+        .Increment();
+    if (options_.onMatch) options_.onMatch(firing.policy->name, firing.effect == Effect::kCapture);
+  }
+
+  void count(const policy::AdmissionRequest& request, std::string_view decision, bool matched,
              Clock::time_point started) {
     std::string resource = request.resource.empty() ? "unknown" : request.resource;
     if (!request.subResource.empty()) resource += "/" + request.subResource;
@@ -196,33 +166,17 @@ class AdmissionHandler::Impl {
         .Observe(std::chrono::duration<double>(Clock::now() - started).count());
   }
 
-  void reject(Respond respond, const AdmissionReviewRequest& request, const std::string& error) {
+  void reject(const Respond& respond, const policy::AdmissionRequest& request,
+              const std::string& error) {
     count(request, "invalid", false, Clock::now());
     respond(jsonError(400, "invalid AdmissionReview: " + error));
   }
 
-  static HttpResponse review(const AdmissionReviewRequest& request, bool allowed,
-                             const std::vector<std::string>& warnings,
-                             const std::string& denyMessage,
-                             const nlohmann::json& auditAnnotations) {
-    nlohmann::json response = {{"uid", request.uid}, {"allowed", allowed}};
-    if (!warnings.empty()) response["warnings"] = warnings;
-    if (!allowed) {
-      response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", denyMessage}};
-    }
-    if (!auditAnnotations.empty()) response["auditAnnotations"] = auditAnnotations;
-    nlohmann::json body = {{"apiVersion", "admission.k8s.io/v1"},
-                           {"kind", "AdmissionReview"},
-                           {"response", std::move(response)}};
-    HttpResponse http;
-    http.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return http;
-  }
-
-  void allowNow(Respond respond, const AdmissionReviewRequest& request, Clock::time_point started,
-                const std::vector<std::string>& warnings, bool matched = false) {
+  void allowNow(const Respond& respond, const policy::AdmissionRequest& request,
+                Clock::time_point started, const std::vector<std::string>& warnings,
+                bool matched = false) {
     count(request, "allowed", matched, started);
-    respond(review(request, true, warnings, "", nlohmann::json::object()));
+    respond(admissionAnswer(request.uid, true, warnings, "", {}));
   }
 
   // How long the answer may be held: the policy's hold, but always inside the API server's own
@@ -234,22 +188,21 @@ class AdmissionHandler::Impl {
     return std::max(milliseconds(0), limit - margin);
   }
 
-  void hold(Respond respond, AdmissionReviewRequest request, PodSummary pod, std::string podJson,
-            std::string podSource, std::vector<HeldCapture> captures,
+  void hold(Respond respond, policy::AdmissionRequest request, const policy::PodRecord* pod,
+            std::vector<policy::Firing> firings, std::vector<HeldCapture> captures,
             std::string_view timeoutParameter, Clock::time_point started) {
     auto answer = std::make_shared<HeldAnswer>();
     answer->respond = std::move(respond);
     answer->started = started;
-    answer->holdLimit = holdLimit(timeoutParameter);
     answer->remaining = captures.size();
     answer->captures = std::move(captures);
+    milliseconds limit = holdLimit(timeoutParameter);
     milliseconds longest{0};
     for (auto& capture : answer->captures) {
-      capture.hold = std::min(capture.hold, answer->holdLimit);
+      capture.hold = std::min(capture.hold, limit);
       longest = std::max(longest, capture.hold);
     }
     answer->request = std::move(request);
-    const auto& req = answer->request;
 
     // Lock while starting, so that a capture finishing at once cannot answer before every
     // snapshot id is known.
@@ -258,64 +211,31 @@ class AdmissionHandler::Impl {
     answer->timer->async_wait([this, answer](const boost::system::error_code& ec) {
       if (!ec) release(answer);
     });
-    for (size_t i = 0; i < answer->captures.size(); ++i) {
-      auto& capture = answer->captures[i];
-      auto ticket = snapshots_.capture(
-          captureKey(pod, capture), captureRequestFor(req, pod, podJson, podSource, capture),
-          started + capture.hold,
-          [this, answer, i](const controller::CaptureOutcome& outcome) {
+    size_t index = 0;
+    for (const auto& firing : firings) {
+      if (firing.effect != Effect::kCapture) continue;
+      auto& held = answer->captures[index];
+      auto capture = policy::captureRequestFor(firing, answer->request, pod,
+                                               std::chrono::system_clock::now());
+      auto ticket = capture_.capture(
+          std::move(capture), started + held.hold,
+          [this, answer, index](const controller::CaptureOutcome& outcome) {
             bool last = false;
             {
               std::lock_guard inner(answer->mutex);
-              answer->captures[i].outcome = outcome;
+              answer->captures[index].outcome = outcome;
               last = --answer->remaining == 0;
             }
             if (last) release(answer);
           });
-      capture.snapshotId = ticket.snapshotId;
+      held.snapshotId = ticket.snapshotId;
+      ++index;
     }
-  }
-
-  // One snapshot per pod, policy and trigger, however often the API server calls.
-  static std::string captureKey(const PodSummary& pod, const HeldCapture& capture) {
-    std::string podKey = pod.uid.empty() ? pod.namespaceName + "/" + pod.name : pod.uid;
-    return podKey + "|" + capture.policy->name + "|" + capture.triggerName;
-  }
-
-  static controller::CaptureRequest captureRequestFor(const AdmissionReviewRequest& req,
-                                                      const PodSummary& pod,
-                                                      const std::string& podJson,
-                                                      const std::string& podSource,
-                                                      const HeldCapture& capture) {
-    const auto& policy = *capture.policy;
-    controller::CaptureRequest request;
-    request.pod = {pod.namespaceName, pod.name, pod.uid, pod.node};
-    request.podJson = podJson;
-    request.podSource = podSource;
-    if (!req.subResource.empty()) request.triggerObjectJson = std::string(req.objectJson);
-    request.trigger = {"admission",
-                       capture.triggerName,
-                       req.operation,
-                       policy::resourceString(req.resource, req.subResource),
-                       req.userName,
-                       req.groups,
-                       req.uid,
-                       std::chrono::system_clock::now()};
-    request.policyName = policy.name;
-    request.actions = policy.actions;
-    if (policy.actions.snapshot) {
-      request.collectors = policy.actions.snapshot->collectors;
-      request.logLimitBytes = policy.actions.snapshot->logLimitBytes;
-      request.logTailLines = policy.actions.snapshot->logTailLines;
-    }
-    if (policy.correlation) request.correlationWindow = policy.correlation->window;
-    return request;
   }
 
   void release(const std::shared_ptr<HeldAnswer>& answer) {
     std::vector<std::string> warnings;
     std::string denial;
-    nlohmann::json annotations = nlohmann::json::object();
     std::string snapshots;
     {
       std::lock_guard lock(answer->mutex);
@@ -324,67 +244,41 @@ class AdmissionHandler::Impl {
       for (const auto& capture : answer->captures) {
         const auto& policyName = capture.policy->name;
         snapshots += (snapshots.empty() ? "" : ",") + policyName + "=" + capture.snapshotId;
-        if (!capture.outcome) {
-          auto onTimeout = capture.policy->actions.snapshot->onTimeout;
-          metrics_.holdTimeouts.Add({{"on_timeout", std::string(policy::toString(onTimeout))}})
-              .Increment();
-          if (onTimeout == policy::OnTimeout::kDeny) {
-            denial = "podmortem: evidence capture " + shortId(capture.snapshotId) +
-                     " for this pod did not finish within " +
-                     std::to_string(capture.hold.count()) + " ms (policy " + policyName +
-                     ", onTimeout: deny); retry once it has finished";
-          } else {
-            warnings.push_back("podmortem: evidence snapshot " + shortId(capture.snapshotId) +
-                               "… still being captured when the hold time ran out (policy " +
-                               policyName + ")");
-          }
+        if (capture.outcome) {
+          warnings.push_back(capture.outcome->warning);
           continue;
         }
-        const auto& result = capture.outcome->result;
-        size_t total = result.artifacts.size();
-        switch (result.phase) {
-          case evidence::SnapshotPhase::kComplete:
-            warnings.push_back("podmortem: evidence snapshot " + shortId(capture.snapshotId) +
-                               "… captured (policy " + policyName + ", " +
-                               std::to_string(capture.outcome->artifactsStored) + " artifacts)");
-            break;
-          case evidence::SnapshotPhase::kPartial:
-            warnings.push_back("podmortem: evidence snapshot " + shortId(capture.snapshotId) +
-                               "… partially captured (policy " + policyName + ", " +
-                               std::to_string(capture.outcome->artifactsStored) + " of " +
-                               std::to_string(total) + " artifacts; " + result.reason + ")");
-            break;
-          case evidence::SnapshotPhase::kFailed:
-            warnings.push_back("podmortem: evidence capture " + shortId(capture.snapshotId) +
-                               "… failed (policy " + policyName + "): " + result.reason);
-            break;
+        auto onTimeout = capture.policy->actions.snapshot->onTimeout;
+        metrics_.holdTimeouts.Add({{"on_timeout", std::string(policy::toString(onTimeout))}})
+            .Increment();
+        if (onTimeout == policy::OnTimeout::kDeny) {
+          denial = holdTimeoutDenial(capture.snapshotId, policyName, capture.hold);
+        } else {
+          warnings.push_back(holdTimeoutWarning(capture.snapshotId, policyName));
         }
       }
     }
     if (answer->timer) {
       net::post(timers_, [answer] { answer->timer->cancel(); });
     }
-    annotations["evidence-snapshots"] = snapshots;
     bool allowed = denial.empty();
     count(answer->request, allowed ? "allowed" : "denied", true, answer->started);
-    answer->respond(review(answer->request, allowed, warnings, denial, annotations));
+    answer->respond(admissionAnswer(answer->request.uid, allowed, warnings, denial,
+                                    {{"evidence-snapshots", snapshots}}));
   }
 
   policy::PolicyStore& policies_;
-  controller::SnapshotManager& snapshots_;
+  controller::Capture& capture_;
   AdmissionMetrics& metrics_;
   Options options_;
-  controller::PodCache& podCache_;
   net::io_context timers_;
   net::executor_work_guard<net::io_context::executor_type> guard_;
   std::thread timerThread_;
 };
 
-AdmissionHandler::AdmissionHandler(policy::PolicyStore& policies,
-                                   controller::SnapshotManager& snapshots,
-                                   controller::PodCache& podCache, AdmissionMetrics& metrics,
-                                   Options options)
-    : impl_(std::make_unique<Impl>(policies, snapshots, podCache, metrics, std::move(options))) {}
+AdmissionHandler::AdmissionHandler(policy::PolicyStore& policies, controller::Capture& capture,
+                                   AdmissionMetrics& metrics, Options options)
+    : impl_(std::make_unique<Impl>(policies, capture, metrics, std::move(options))) {}
 
 AdmissionHandler::~AdmissionHandler() = default;
 

@@ -51,7 +51,7 @@ std::string rawObject(od::value value, std::string_view& out) {
   return "";
 }
 
-std::string decodeUserInfo(od::value value, AdmissionReviewRequest& out) {
+std::string decodeUserInfo(od::value value, policy::AdmissionRequest& out) {
   od::object object;
   if (value.get_object().get(object)) return "request.userInfo is not an object";
   for (auto field : object) {
@@ -89,7 +89,7 @@ std::string memberString(od::value value, std::string_view member, std::string& 
   return "";
 }
 
-std::string decodeRequest(od::object request, AdmissionReviewRequest& out) {
+std::string decodeRequest(od::object request, policy::AdmissionRequest& out) {
   for (auto field : request) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return "request is not valid JSON";
@@ -127,9 +127,7 @@ std::string decodeRequest(od::object request, AdmissionReviewRequest& out) {
   return "";
 }
 
-}  // namespace
-
-std::string decodeAdmissionReview(std::string& body, AdmissionReviewRequest& out) {
+std::string decodeReview(std::string& body, policy::AdmissionRequest& out) {
   simdjson::padded_string copy;
   od::document doc;
   auto& parser = threadParser();
@@ -166,67 +164,12 @@ std::string decodeAdmissionReview(std::string& body, AdmissionReviewRequest& out
   return "";
 }
 
-std::string decodePod(std::string_view podJson, PodSummary& out) {
-  // podJson lies inside a padded request body, but its own end may not: copy to be safe. Only
-  // pods a policy cares about get here.
-  simdjson::padded_string copy(podJson);
-  od::parser parser;
-  od::document doc;
-  if (parser.iterate(copy).get(doc)) return "is not valid JSON";
-  od::object root;
-  if (doc.get_object().get(root)) return "is not an object";
-  std::string kind;
-  for (auto field : root) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return "is not valid JSON";
-    if (key == "kind") {
-      if (!stringField(field.value(), kind).empty()) return "kind is not a string";
-    } else if (key == "metadata") {
-      od::object metadata;
-      if (field.value().get_object().get(metadata)) return "metadata is not an object";
-      for (auto member : metadata) {
-        std::string_view name;
-        if (member.unescaped_key().get(name)) return "metadata is not valid JSON";
-        std::string error;
-        if (name == "name") {
-          error = stringField(member.value(), out.name);
-        } else if (name == "namespace") {
-          error = stringField(member.value(), out.namespaceName);
-        } else if (name == "uid") {
-          error = stringField(member.value(), out.uid);
-        } else if (name == "deletionTimestamp") {
-          od::json_type type;
-          if (member.value().type().get(type)) return "metadata is not valid JSON";
-          out.terminating = type != od::json_type::null;
-        } else if (name == "labels") {
-          od::object labels;
-          if (member.value().get_object().get(labels)) return "metadata.labels is not an object";
-          for (auto label : labels) {
-            std::string_view labelKey;
-            std::string labelValue;
-            if (label.unescaped_key().get(labelKey) ||
-                !stringField(label.value(), labelValue).empty()) {
-              return "metadata.labels must map strings to strings";
-            }
-            out.labels.emplace(std::string(labelKey), std::move(labelValue));
-          }
-        }
-        if (!error.empty()) return "metadata." + std::string(name) + " " + error;
-      }
-    } else if (key == "spec") {
-      od::object spec;
-      if (field.value().get_object().get(spec)) return "spec is not an object";
-      for (auto member : spec) {
-        std::string_view name;
-        if (member.unescaped_key().get(name)) return "spec is not valid JSON";
-        if (name == "nodeName" && !stringField(member.value(), out.node).empty()) {
-          return "spec.nodeName is not a string";
-        }
-      }
-    }
-  }
-  if (kind != "Pod") return "is not a Pod (kind \"" + kind + "\")";
-  return "";
+}  // namespace
+
+core::Status decodeAdmissionReview(std::string& body, policy::AdmissionRequest& out) {
+  std::string error = decodeReview(body, out);
+  if (error.empty()) return {};
+  return core::makeError(core::ErrorCode::kInvalidArgument, std::move(error));
 }
 
 }  // namespace podmortem::webhooks

@@ -54,8 +54,8 @@ TEST_F(CustodyLedgerTest, LinesAreCompactJsonChainedToThePreviousLine) {
   auto time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1714564800123));
   std::string sha(64, 'a');
   evidence::LedgerEntry first;
-  ASSERT_EQ(ledger.append("id1", "ns/pod/id1", sha, time, &first), "");
-  ASSERT_EQ(ledger.append("id2", "ns/pod/id2", sha, time), "");
+  ASSERT_TRUE(ledger.append("id1", "ns/pod/id1", sha, time, &first).ok());
+  ASSERT_TRUE(ledger.append("id2", "ns/pod/id2", sha, time).ok());
 
   std::vector<std::string> got = lines();
   ASSERT_EQ(got.size(), 2u);
@@ -124,9 +124,9 @@ TEST_F(CustodyLedgerTest, AppendFromAnotherProcessIsPickedUp) {
   evidence::CustodyLedger one(path);
   evidence::CustodyLedger two(path);
   std::string sha(64, 'b');
-  ASSERT_EQ(one.append("id1", "ns/p/id1", sha, {}), "");
-  ASSERT_EQ(two.append("id2", "ns/p/id2", sha, {}), "");
-  ASSERT_EQ(one.append("id3", "ns/p/id3", sha, {}), "");
+  ASSERT_TRUE(one.append("id1", "ns/p/id1", sha, {}).ok());
+  ASSERT_TRUE(two.append("id2", "ns/p/id2", sha, {}).ok());
+  ASSERT_TRUE(one.append("id3", "ns/p/id3", sha, {}).ok());
   std::vector<std::string> got = lines();
   ASSERT_EQ(got.size(), 3u);
   for (std::size_t i = 0; i < got.size(); ++i) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "podmortem/evidence/bundle.h"
+#include "podmortem/policy/capture_request.h"
 #include "podmortem/policy/correlation_window.h"
 
 namespace podmortem::kube {
@@ -17,24 +18,8 @@ class Client;
 
 namespace podmortem::controller {
 
-// What a capture knows when it starts: who did what to which pod, and what the request carried.
-struct CaptureRequest {
-  core::PodIdentity pod;
-  std::string podJson;  // the pod exactly as the API server sent it; empty when not in the request
-  std::string podSource;           // where podJson came from: "admission", "cache", ...
-  std::string triggerObjectJson;   // the request's own object (Eviction, PodExecOptions); may be empty
-  core::TriggerInfo trigger;
-  std::string policyName;
-  std::vector<std::string> collectors;  // names, from the policy's snapshot action
-  // The policy's labels, annotations and quarantine: run by the "actions" collector, which the
-  // snapshot manager adds when there is any, and recorded in the manifest.
-  policy::Actions actions;
-  int64_t logLimitBytes = policy::kDefaultLogLimitBytes;  // per container, logs collectors
-  int64_t logTailLines = 0;                                // 0: no line limit
-  // How far back the audit trail reaches: the policy's correlation window; empty when the policy
-  // has none, and then the whole audit window (audit.window).
-  std::optional<std::chrono::milliseconds> correlationWindow;
-};
+// What a capture knows when it starts (built by policy::captureRequestFor).
+using CaptureRequest = policy::CaptureRequest;
 
 // What one collector produced: artifacts, and facts for the manifest (merged at top level).
 struct Collected {
@@ -54,7 +39,6 @@ class Collector {
 
 // The name of the collector that applies a policy's actions (labels, annotations, quarantine).
 inline constexpr std::string_view kActionsCollector = "actions";
-bool hasPodActions(const policy::Actions& actions);
 
 // The collectors available to policies, by name.
 class CollectorRegistry {

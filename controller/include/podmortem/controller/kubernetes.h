@@ -49,8 +49,8 @@ class Kubernetes {
   std::optional<policy::Labels> namespaceLabels(std::string_view namespaceName) const;
   // A fresh GET of a pod, for triggers that name a pod no admission request showed; null when
   // it cannot be read.
-  std::shared_ptr<const CachedPod> lookupPod(const std::string& namespaceName,
-                                             const std::string& name);
+  std::shared_ptr<const policy::PodRecord> lookupPod(const std::string& namespaceName,
+                                                     const std::string& name);
   bool policiesSynced() const;  // ForensicPolicies and Namespaces listed at least once
   bool isLeader() const;
 

@@ -6,17 +6,9 @@
 #include <mutex>
 #include <string>
 
-#include "podmortem/evidence/bundle.h"
-#include "podmortem/policy/label_selector.h"
+#include "podmortem/policy/pod_record.h"
 
 namespace podmortem::controller {
-
-// A pod as an earlier request showed it.
-struct CachedPod {
-  core::PodIdentity identity;
-  policy::Labels labels;
-  std::string json;  // as the API server sent it
-};
 
 // Pods seen in earlier admission requests (CREATE/UPDATE pods, when the webhook is configured to
 // receive them), so that an eviction, exec or audit event — which names the pod but does not
@@ -26,15 +18,15 @@ class PodCache {
  public:
   explicit PodCache(size_t capacity) : capacity_(capacity) {}
 
-  void remember(CachedPod pod);
+  void remember(policy::PodRecord pod);
   void forget(const std::string& namespaceName, const std::string& name);
-  std::shared_ptr<const CachedPod> find(std::string_view namespaceName,
+  std::shared_ptr<const policy::PodRecord> find(std::string_view namespaceName,
                                         std::string_view name) const;
 
  private:
   size_t capacity_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<const CachedPod>, std::less<>> entries_;
+  std::map<std::string, std::shared_ptr<const policy::PodRecord>, std::less<>> entries_;
   std::deque<std::string> order_;
 };
 

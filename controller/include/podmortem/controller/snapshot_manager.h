@@ -5,19 +5,21 @@
 #include <memory>
 #include <string>
 
+#include "podmortem/controller/capture.h"
 #include "podmortem/controller/collector.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/controller/snapshot_metrics.h"
 
 namespace podmortem::controller {
 
-struct CaptureOutcome {
+// What a sealed snapshot came to.
+struct SnapshotOutcome {
   std::string snapshotId;
   evidence::WriteResult result;
   size_t artifactsStored = 0;  // artifacts without an error
 };
 
-using CaptureCallback = std::function<void(const CaptureOutcome&)>;
+using SnapshotCallback = std::function<void(const SnapshotOutcome&)>;
 
 // Told when a capture starts and when its bundle is written (EvidenceSnapshot records). Must not
 // block: started() runs on the caller of capture(), finished() on a bundle writer.
@@ -28,11 +30,6 @@ class SnapshotObserver {
   // `manifestExtra`: what collectors added to the manifest ("actions", "auditTrail", ...).
   virtual void finished(const std::string& snapshotId, const CaptureRequest& request,
                         const evidence::WriteResult& result, const nlohmann::json& manifestExtra) = 0;
-};
-
-struct CaptureTicket {
-  std::string snapshotId;
-  bool reused = false;  // an earlier trigger for the same key started (or finished) it
 };
 
 // Runs captures off the request threads: each collector on a worker, bounded by a deadline, then
@@ -52,12 +49,16 @@ class SnapshotManager {
                   Options options);
   ~SnapshotManager();  // waits for running captures' workers
 
-  // Starts the capture for `key`, or joins the one already running or finished for it. `done`
-  // runs once the bundle is written (or at once when it already was), on a worker thread.
+  // Starts the capture for request.key(), or joins the one already running or finished for it.
+  // `done` runs once the bundle is written (or at once when it already was), on a worker thread.
   // Collectors still running at `deadline` are recorded as timed out and the bundle is written
   // without them (Partial).
-  CaptureTicket capture(const std::string& key, CaptureRequest request,
-                        std::chrono::steady_clock::time_point deadline, CaptureCallback done);
+  CaptureTicket capture(CaptureRequest request, std::chrono::steady_clock::time_point deadline,
+                        SnapshotCallback done);
+
+  // Runs blocking work that leads to a capture (an API lookup of the pod) on a capture worker,
+  // so that the thread that found it (the audit ingest worker) never waits on the API server.
+  void runInBackground(std::function<void()> work);
 
  private:
   class Impl;

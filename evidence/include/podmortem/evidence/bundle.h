@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "podmortem/core/pod_identity.h"
+#include "podmortem/core/result.h"
 #include "podmortem/core/trigger_info.h"
 
 namespace podmortem::evidence {
@@ -53,6 +55,8 @@ struct WriteResult {
   std::string manifestSha256;
   std::vector<ArtifactRecord> artifacts;
   uint64_t bytesWritten = 0;  // bytes of the bundle that was kept (0 when nothing was kept)
+  // Why the store itself failed (no space, read-only, ...); unset when only collectors did.
+  std::optional<core::ErrorCode> errorCode;
 };
 
 // 32 lower-case hex characters from the OpenSSL random generator: unguessable, so a snapshot's

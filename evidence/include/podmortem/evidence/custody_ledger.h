@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "podmortem/core/result.h"
+
 namespace podmortem::evidence {
 
 // The custody ledger, <evidence.dir>/custody.jsonl: one compact JSON line per stored snapshot,
@@ -40,18 +42,17 @@ class CustodyLedger {
   CustodyLedger& operator=(const CustodyLedger&) = delete;
 
   // Appends and fsyncs one line. Thread-safe, and safe against another process appending to the
-  // same file (an exclusive flock is held while appending). Returns "" or why it failed; on
-  // failure the file is cut back so that no torn line is left behind.
-  [[nodiscard]] std::string append(std::string_view snapshotId, std::string_view bundle,
-                                   std::string_view manifestSha256,
-                                   std::chrono::system_clock::time_point time,
-                                   LedgerEntry* appended = nullptr);
+  // same file (an exclusive flock is held while appending). On failure the file is cut back so
+  // that no torn line is left behind.
+  core::Status append(std::string_view snapshotId, std::string_view bundle,
+                      std::string_view manifestSha256, std::chrono::system_clock::time_point time,
+                      LedgerEntry* appended = nullptr);
 
   const std::string& path() const { return path_; }
 
  private:
   // Re-reads the end of the file; needed at start and whenever another writer appended.
-  std::string recoverTail();
+  core::Status recoverTail();
 
   std::string path_;
   int fd_ = -1;

@@ -24,6 +24,9 @@ struct AdmissionAttributes {
   const Labels* podLabels = nullptr;
   // nullptr when unknown: a non-empty namespaceSelector then does not match.
   const Labels* namespaceLabels = nullptr;
+  // With podLabels null: treat the podSelector as holding, to ask "could this match once the pod
+  // is known?" before paying for reading it.
+  bool unknownPodLabelsMayMatch = false;
 };
 
 // What the audit handler knows about one audit event.
@@ -37,6 +40,7 @@ struct AuditAttributes {
   int responseCode = 0;  // 0 = unknown (e.g. stage RequestReceived): a trigger with codes fails
   const Labels* podLabels = nullptr;
   const Labels* namespaceLabels = nullptr;
+  bool unknownPodLabelsMayMatch = false;  // as in AdmissionAttributes
 };
 
 // An audit event's attributes for matching; pod and namespace labels are left to the caller.
@@ -44,9 +48,10 @@ struct AuditAttributes {
 AuditAttributes auditAttributesOf(const AuditEvent& event);
 
 // spec.match against one pod: namespace globs, excludeNamespaces (wins), podSelector and
-// namespaceSelector.
+// namespaceSelector. Unknown labels (null) do not match a non-empty selector, unless
+// `unknownPodLabelsMayMatch` says to assume the pod's would.
 bool podMatches(const PodMatch& match, std::string_view namespaceName, const Labels* podLabels,
-                const Labels* namespaceLabels);
+                const Labels* namespaceLabels, bool unknownPodLabelsMayMatch = false);
 
 // Users and groups of a trigger: exclude wins over include; users include defaults to "*".
 bool subjectMatches(const Trigger& trigger, std::string_view userName,

@@ -84,6 +84,9 @@ struct Actions {
   Labels labels;
   Labels annotations;
   bool quarantine = false;
+
+  // Labels, annotations or quarantine: something done to the pod itself.
+  bool hasPodActions() const { return !labels.empty() || !annotations.empty() || quarantine; }
 };
 
 // spec.match: which pods the policy protects.

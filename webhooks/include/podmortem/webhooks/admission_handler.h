@@ -6,29 +6,26 @@
 #include <optional>
 #include <string_view>
 
-#include "podmortem/controller/pod_cache.h"
-#include "podmortem/controller/snapshot_manager.h"
+#include "podmortem/controller/capture.h"
+#include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/admission_metrics.h"
 #include "podmortem/webhooks/http_types.h"
 
 namespace podmortem::webhooks {
 
-// Answers whether audit activity required by a policy (spec.correlation.requireAudit) happened
-// on the pod within the policy's window. Without an audit index nothing has, and such a trigger
-// does not fire.
-using CorrelationCheck = std::function<bool(const policy::Policy&, std::string_view namespaceName,
-                                            std::string_view podName)>;
-
-// POST /validate: decodes the AdmissionReview, matches policies, and for a protected pod DELETE,
-// eviction or CONNECT starts a capture and holds the answer until it is written or the hold
-// deadline passes. Requests no policy matches are answered at once, without I/O.
+// POST /validate: decodes the AdmissionReview, asks policy::admissionFirings what fires, and for
+// a protected pod DELETE, eviction or CONNECT starts a capture and holds the answer until it is
+// sealed or the hold deadline passes. Requests no policy matches are answered at once, without
+// I/O and without reading the pod object.
 class AdmissionHandler {
  public:
   struct Options {
     // Cut from the API server's own ?timeout= so our answer arrives before it gives up.
     std::chrono::milliseconds minimumMargin{std::chrono::milliseconds(500)};
-    CorrelationCheck correlation;  // empty: requireAudit never holds
+    // Recent audit activity, for spec.correlation.requireAudit; null: nothing is known, and a
+    // policy that requires audit activity does not fire.
+    const policy::CorrelationQuery* correlation = nullptr;
     // Labels of a namespace, from memory (never I/O: it runs on the request path); empty: not
     // known, and a policy with a namespaceSelector does not match.
     std::function<std::optional<policy::Labels>(std::string_view namespaceName)> namespaceLabels;
@@ -36,8 +33,8 @@ class AdmissionHandler {
     std::function<void(const std::string& policy, bool snapshot)> onMatch;
   };
 
-  AdmissionHandler(policy::PolicyStore& policies, controller::SnapshotManager& snapshots,
-                   controller::PodCache& podCache, AdmissionMetrics& metrics, Options options);
+  AdmissionHandler(policy::PolicyStore& policies, controller::Capture& capture,
+                   AdmissionMetrics& metrics, Options options);
   ~AdmissionHandler();
 
   void handle(HttpRequest& request, Respond respond);
