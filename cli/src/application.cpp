@@ -209,14 +209,14 @@ class Application::Impl {
     options.dnsNames = config_.tls.dnsNames;
     options.dir = (std::filesystem::path(config_.stateDir) / "webhook").string();
     certificates_ = std::make_unique<webhooks::WebhookCertificates>(kubernetes_->client(), options);
-    std::string error = certificates_->sync();
-    if (error.empty()) {
+    auto synced = certificates_->sync();
+    if (synced.ok()) {
       log::info("webhook certificate is in place", {{"secret", options.secretName}});
     } else {
       // Serving a local certificate the API server does not trust yet beats not serving: the
       // background sync keeps trying, and failurePolicy Ignore covers the gap.
       log::warn("webhook certificate Secret not in sync yet; retrying in the background",
-                {{"error", error}});
+                {{"error", synced.error().message}});
     }
     certificates_->start();
     return certificates_->files();

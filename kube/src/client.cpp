@@ -27,6 +27,34 @@ std::string Response::describe() const {
   return text;
 }
 
+core::Error Response::asError(std::string_view action) const {
+  core::ErrorCode code = core::ErrorCode::kUnavailable;  // no answer, or the server failed
+  switch (status) {
+    case 400:
+    case 422:
+      code = core::ErrorCode::kInvalidArgument;
+      break;
+    case 401:
+      code = core::ErrorCode::kUnauthenticated;
+      break;
+    case 403:
+      code = core::ErrorCode::kPermissionDenied;
+      break;
+    case 404:
+      code = core::ErrorCode::kNotFound;
+      break;
+    case 409:
+      code = core::ErrorCode::kAlreadyExists;
+      break;
+    case 429:
+      code = core::ErrorCode::kResourceExhausted;
+      break;
+    default:
+      break;
+  }
+  return core::makeError(code, std::string(action) + ": " + describe());
+}
+
 std::string encodeQueryValue(std::string_view value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "podmortem/core/log.h"
+#include "podmortem/core/result.h"
 #include "podmortem/webhooks/audit_decoder.h"
 
 namespace podmortem::webhooks {
@@ -43,12 +44,10 @@ class AuditHandler::Impl {
   }
 
   void handle(HttpRequest& request, Respond respond) {
-    if (auto refusal = authenticate(request); !refusal.empty()) {
+    if (auto allowed = authenticate(request); !allowed.ok()) {
       metrics_.result("rejected_auth").Increment();
-      return answer(respond, refusal == "disabled" ? 403 : 401,
-                    refusal == "disabled"
-                        ? "audit ingest is not enabled: set audit.auth to mtls, token or none"
-                        : refusal);
+      bool disabled = allowed.error().code == core::ErrorCode::kPermissionDenied;
+      return answer(respond, disabled ? 403 : 401, allowed.error().message);
     }
     {
       std::lock_guard lock(mutex_);
@@ -83,29 +82,36 @@ class AuditHandler::Impl {
     respond(jsonError(code, message));
   }
 
-  // "" when the caller may post events; otherwise why not ("disabled" for no mode at all).
-  std::string authenticate(const HttpRequest& request) const {
+  // Whether the caller may post events: kPermissionDenied when ingest is switched off (403),
+  // kUnauthenticated when the caller did not prove who it is (401).
+  core::Status authenticate(const HttpRequest& request) const {
+    auto unauthenticated = [](const char* why) {
+      return core::makeError(core::ErrorCode::kUnauthenticated, why);
+    };
     switch (options_.auth) {
       case core::AuditAuth::kDisabled:
-        return "disabled";
+        break;
       case core::AuditAuth::kNone:
-        return "";
+        return {};
       case core::AuditAuth::kMtls:
-        return request.clientCertificateVerified
-                   ? ""
-                   : "a client certificate signed by tls.clientCAFile is required";
+        if (request.clientCertificateVerified) return {};
+        return unauthenticated("a client certificate signed by tls.clientCAFile is required");
       case core::AuditAuth::kToken: {
         constexpr std::string_view kBearer = "Bearer ";
         std::string_view header = request.authorization;
-        if (header.substr(0, kBearer.size()) != kBearer) return "a bearer token is required";
+        if (header.substr(0, kBearer.size()) != kBearer) {
+          return unauthenticated("a bearer token is required");
+        }
         std::string_view presented = header.substr(kBearer.size());
         // Constant time, so the comparison does not tell an attacker how much was right.
         bool same = presented.size() == options_.token.size() &&
                     CRYPTO_memcmp(presented.data(), options_.token.data(), presented.size()) == 0;
-        return same ? "" : "the bearer token is not valid";
+        if (same) return {};
+        return unauthenticated("the bearer token is not valid");
       }
     }
-    return "disabled";
+    return core::makeError(core::ErrorCode::kPermissionDenied,
+                           "audit ingest is not enabled: set audit.auth to mtls, token or none");
   }
 
   void run() {

@@ -70,8 +70,8 @@ WebhookCertificates::WebhookCertificates(kube::Client& client, Options options)
     : client_(client),
       options_(std::move(options)),
       worker_("webhook certificates", options_.resyncInterval, [this](std::stop_token) {
-        if (auto error = sync(); !error.empty()) {
-          log::warn("webhook certificate sync failed", {{"error", error}});
+        if (auto synced = sync(); !synced.ok()) {
+          log::warn("webhook certificate sync failed", {{"error", synced.error().message}});
         }
       }) {}
 
@@ -82,13 +82,12 @@ GeneratedCertificate WebhookCertificates::files() const {
   return {(dir / "ca.crt").string(), (dir / "tls.crt").string(), (dir / "tls.key").string(), false};
 }
 
-std::string WebhookCertificates::sync() {
-  std::string error = syncSecret();
-  if (!error.empty()) return error;
+core::Status WebhookCertificates::sync() {
+  if (auto secret = syncSecret(); !secret.ok()) return secret;
   return syncCaBundle();
 }
 
-std::string WebhookCertificates::syncSecret(int attempt) {
+core::Status WebhookCertificates::syncSecret(int attempt) {
   std::string secretPath = "/api/v1/namespaces/" + options_.namespaceName + "/secrets/" + options_.secretName;
   fs::path dir = fs::path(options_.dir) / "tls";
   fs::create_directories(dir);
@@ -110,11 +109,11 @@ std::string WebhookCertificates::syncSecret(int attempt) {
     }
   } else if (current.status != 404) {
     ensureSelfSignedCertificate(options_.dir, options_.dnsNames);  // serve meanwhile
-    return "reading Secret " + options_.secretName + ": " + current.describe();
+    return current.asError("reading Secret " + options_.secretName);
   }
 
   auto generated = ensureSelfSignedCertificate(options_.dir, options_.dnsNames);
-  if (current.ok() && !generated.created) return "";
+  if (current.ok() && !generated.created) return {};
 
   json data = json::object();
   for (const char* name : kFiles) data[name] = base64(readAll(dir / name));
@@ -145,26 +144,29 @@ std::string WebhookCertificates::syncSecret(int attempt) {
     log::info(current.status == 404 ? "created the webhook certificate Secret"
                                     : "renewed the webhook certificate in its Secret",
               {{"secret", options_.secretName}, {"namespace", options_.namespaceName}});
-    return "";
+    return {};
   }
   if (written.status == 409 && attempt < 2) {
     // Another replica created or renewed it first: theirs is the one to use.
     return syncSecret(attempt + 1);
   }
-  return "writing Secret " + options_.secretName + ": " + written.describe();
+  return written.asError("writing Secret " + options_.secretName);
 }
 
-std::string WebhookCertificates::syncCaBundle() {
-  if (options_.webhookConfiguration.empty()) return "";
+core::Status WebhookCertificates::syncCaBundle() {
+  if (options_.webhookConfiguration.empty()) return {};
   std::string path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/" +
                      options_.webhookConfiguration;
   kube::Request get;
   get.path = path;
   get.resource = "validatingwebhookconfigurations";
   auto current = client_.send(get);
-  if (!current.ok()) return "reading ValidatingWebhookConfiguration: " + current.describe();
+  if (!current.ok()) return current.asError("reading ValidatingWebhookConfiguration");
   auto config = json::parse(current.body, nullptr, false);
-  if (!config.is_object()) return "ValidatingWebhookConfiguration is not a JSON object";
+  if (!config.is_object()) {
+    return core::makeError(core::ErrorCode::kUnavailable,
+                           "ValidatingWebhookConfiguration is not a JSON object");
+  }
   std::string bundle = base64(readAll(files().caFile));
   bool changed = false;
   for (auto& webhook : config["webhooks"]) {
@@ -173,7 +175,7 @@ std::string WebhookCertificates::syncCaBundle() {
       changed = true;
     }
   }
-  if (!changed) return "";
+  if (!changed) return {};
   kube::Request update;
   update.verb = "update";
   update.method = "PUT";
@@ -181,10 +183,10 @@ std::string WebhookCertificates::syncCaBundle() {
   update.resource = "validatingwebhookconfigurations";
   update.body = config.dump();
   auto written = client_.send(update);
-  if (!written.ok()) return "updating the caBundle: " + written.describe();
+  if (!written.ok()) return written.asError("updating the caBundle");
   log::info("wrote the CA into the webhook configuration",
             {{"webhookConfiguration", options_.webhookConfiguration}});
-  return "";
+  return {};
 }
 
 // The first sync ran before the server started (see Application); the thread keeps it current.

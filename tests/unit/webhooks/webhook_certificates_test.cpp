@@ -59,7 +59,7 @@ TEST(WebhookCertificatesTest, MissingSecretIsCreatedAndTheCaGoesIntoTheCaBundle)
   FakeApiServer api;
   api.put("admissionregistration.k8s.io/validatingwebhookconfigurations", webhookConfiguration());
   Replica replica(api);
-  ASSERT_EQ(replica.certificates->sync(), "");
+  ASSERT_TRUE(replica.certificates->sync().ok());
   auto secret = api.get("/secrets", "podmortem-system", "podmortem-webhook-tls");
   ASSERT_TRUE(secret.has_value());
   EXPECT_EQ((*secret)["type"], "kubernetes.io/tls");
@@ -78,8 +78,8 @@ TEST(WebhookCertificatesTest, ASecondReplicaServesTheSameCertificate) {
   api.put("admissionregistration.k8s.io/validatingwebhookconfigurations", webhookConfiguration());
   Replica first(api);
   Replica second(api);
-  ASSERT_EQ(first.certificates->sync(), "");
-  ASSERT_EQ(second.certificates->sync(), "");
+  ASSERT_TRUE(first.certificates->sync().ok());
+  ASSERT_TRUE(second.certificates->sync().ok());
   EXPECT_EQ(readFile(first.certificates->files().certFile), readFile(second.certificates->files().certFile));
   EXPECT_EQ(readFile(first.certificates->files().caFile), readFile(second.certificates->files().caFile));
   EXPECT_EQ(api.requestCount("POST /api/v1/namespaces/podmortem-system/secrets"), 1u);
@@ -89,7 +89,7 @@ TEST(WebhookCertificatesTest, ACertificateCloseToExpiryIsRenewedUnderTheSameCa) 
   FakeApiServer api;
   api.put("admissionregistration.k8s.io/validatingwebhookconfigurations", webhookConfiguration());
   Replica replica(api);
-  ASSERT_EQ(replica.certificates->sync(), "");
+  ASSERT_TRUE(replica.certificates->sync().ok());
   // Replace the serving certificate in the Secret with one (same CA) that expires in 2 days.
   TempDir work;
   auto files = replica.certificates->files();
@@ -114,7 +114,7 @@ TEST(WebhookCertificatesTest, ACertificateCloseToExpiryIsRenewedUnderTheSameCa) 
   secret["data"]["tls.key"] = b64(readFile(work.path() / "tls.key"));
   std::string ca = secret["data"]["ca.crt"];
   api.put("/secrets", secret);
-  ASSERT_EQ(replica.certificates->sync(), "");
+  ASSERT_TRUE(replica.certificates->sync().ok());
   auto renewed = *api.get("/secrets", "podmortem-system", "podmortem-webhook-tls");
   EXPECT_EQ(renewed["data"]["ca.crt"], ca) << "the CA stays, so the caBundle stays valid";
   auto notAfter = certificateNotAfterPem(decode(renewed["data"]["tls.crt"]));
@@ -127,9 +127,9 @@ TEST(WebhookCertificatesTest, ACaBundleResetByKubectlApplyIsWrittenAgain) {
   FakeApiServer api;
   api.put("admissionregistration.k8s.io/validatingwebhookconfigurations", webhookConfiguration());
   Replica replica(api);
-  ASSERT_EQ(replica.certificates->sync(), "");
+  ASSERT_TRUE(replica.certificates->sync().ok());
   api.put("admissionregistration.k8s.io/validatingwebhookconfigurations", webhookConfiguration());
-  ASSERT_EQ(replica.certificates->sync(), "");
+  ASSERT_TRUE(replica.certificates->sync().ok());
   auto config = api.get("admissionregistration.k8s.io/validatingwebhookconfigurations", "", "podmortem");
   EXPECT_EQ(decode((*config)["webhooks"][0]["clientConfig"]["caBundle"]),
             readFile(replica.certificates->files().caFile));
@@ -139,7 +139,10 @@ TEST(WebhookCertificatesTest, WithTheApiDownALocalCertificateIsServedAndTheError
   FakeApiServer api;
   api.setDown(true);
   Replica replica(api);
-  std::string error = replica.certificates->sync();
+  auto synced = replica.certificates->sync();
+  ASSERT_FALSE(synced.ok());
+  EXPECT_EQ(synced.error().code, core::ErrorCode::kUnavailable);
+  const std::string& error = synced.error().message;
   EXPECT_NE(error.find("reading Secret podmortem-webhook-tls"), std::string::npos) << error;
   EXPECT_TRUE(certificateNotAfter(replica.certificates->files().certFile).has_value());
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "podmortem/core/result.h"
+
 namespace podmortem::kube {
 
 // One call to the Kubernetes API.
@@ -35,6 +37,9 @@ struct Response {
   // One line for logs and manifests: "404 NotFound: pods \"web\" not found" or the transport
   // error. Never contains request headers (tokens).
   std::string describe() const;
+  // This answer as an error of the boundary that asked: "<action>: <describe()>", with the code
+  // its status means (403 kPermissionDenied, 404 kNotFound, no answer or 5xx kUnavailable, ...).
+  core::Error asError(std::string_view action) const;
 };
 
 // The Kubernetes API as podmortem uses it. Implementations are thread-safe. Calls block the

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "podmortem/core/periodic_worker.h"
+#include "podmortem/core/result.h"
 #include "podmortem/kube/client.h"
 #include "podmortem/webhooks/self_signed.h"
 
@@ -31,9 +32,9 @@ class WebhookCertificates {
   ~WebhookCertificates();
 
   // One round: make the Secret and the local files agree (creating or renewing as needed) and
-  // the caBundle current. Returns "" on success, else what failed (the files still hold a
-  // usable, locally generated certificate).
-  std::string sync();
+  // the caBundle current. On failure the files still hold a usable, locally generated
+  // certificate.
+  core::Status sync();
   // The files the TLS server serves from (valid after the first sync, even a failed one).
   GeneratedCertificate files() const;
 
@@ -41,8 +42,8 @@ class WebhookCertificates {
   void stop();
 
  private:
-  std::string syncSecret(int attempt = 0);
-  std::string syncCaBundle();
+  core::Status syncSecret(int attempt = 0);
+  core::Status syncCaBundle();
 
   kube::Client& client_;
   const Options options_;
