@@ -14,6 +14,7 @@
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/core/log.h"
+#include "podmortem/core/periodic_worker.h"
 #include "podmortem/core/version.h"
 #include "podmortem/policy/directory_watcher.h"
 #include "podmortem/policy/policy_store.h"
@@ -122,6 +123,7 @@ class Application::Impl {
     if (webhookServer_) webhookServer_->shutdown(config_.limits.shutdownTimeout);
     if (metricsServer_) metricsServer_->shutdown(std::chrono::milliseconds(500));
     if (policyWatcher_) policyWatcher_->stop();
+    if (windowExpiry_) windowExpiry_->stop();
     auditHandler_.reset();
     auditRunner_.reset();
     snapshots_.reset();
@@ -173,16 +175,12 @@ class Application::Impl {
   }
 
   void startPolicies() {
-    auto& gauge = prometheus::BuildGauge()
-                      .Name("podmortem_policies")
-                      .Help("ForensicPolicies loaded, by state (valid, invalid).")
-                      .Register(metrics_.registry());
-    auto& valid = gauge.Add({{"state", "valid"}});
-    auto& invalid = gauge.Add({{"state", "invalid"}});
-    metrics_.onRender([this, &valid, &invalid] {
-      valid.Set(static_cast<double>(policies_.validCount()));
-      invalid.Set(static_cast<double>(policies_.invalidCount()));
-    });
+    metrics_.observe("podmortem_policies", "ForensicPolicies loaded, by state (valid, invalid).",
+                     prometheus::MetricType::Gauge, [this]() -> std::vector<webhooks::ObservedSample> {
+                       return {{{{"state", "valid"}}, static_cast<double>(policies_.validCount())},
+                               {{{"state", "invalid"}},
+                                static_cast<double>(policies_.invalidCount())}};
+                     });
     if (config_.policiesDir.empty()) {
       log::warn("no policies.dir configured: no pod is protected");
       return;
@@ -225,33 +223,34 @@ class Application::Impl {
   // Gauges read from the host at each scrape: what the alerts on expiring certificates and a
   // filling evidence volume need.
   void startHostGauges() {
-    auto& expiry = prometheus::BuildGauge()
-                       .Name("podmortem_tls_certificate_expiry_timestamp_seconds")
-                       .Help("When the serving certificate expires, in seconds since the epoch.")
-                       .Register(metrics_.registry())
-                       .Add({});
-    auto& volume = prometheus::BuildGauge()
-                       .Name("podmortem_evidence_volume_size_bytes")
-                       .Help("Size of the filesystem holding evidence.dir.")
-                       .Register(metrics_.registry())
-                       .Add({});
-    auto& available = prometheus::BuildGauge()
-                          .Name("podmortem_evidence_volume_available_bytes")
-                          .Help("Bytes still free for podmortem on the filesystem holding "
-                                "evidence.dir.")
-                          .Register(metrics_.registry())
-                          .Add({});
-    metrics_.onRender([this, &expiry, &volume, &available] {
-      if (auto notAfter = webhooks::certificateNotAfter(servingCertFile_)) {
-        expiry.Set(static_cast<double>(std::chrono::system_clock::to_time_t(*notAfter)));
-      }
+    using Samples = std::vector<webhooks::ObservedSample>;
+    metrics_.observe("podmortem_tls_certificate_expiry_timestamp_seconds",
+                     "When the serving certificate expires, in seconds since the epoch.",
+                     prometheus::MetricType::Gauge, [this]() -> Samples {
+                       auto notAfter = webhooks::certificateNotAfter(servingCertFile_);
+                       if (!notAfter) return {};
+                       return {{{}, static_cast<double>(
+                                        std::chrono::system_clock::to_time_t(*notAfter))}};
+                     });
+    auto space = [this] {
       std::error_code ec;
-      auto space = std::filesystem::space(config_.evidenceDir, ec);
-      if (!ec) {
-        volume.Set(static_cast<double>(space.capacity));
-        available.Set(static_cast<double>(space.available));
-      }
-    });
+      auto info = std::filesystem::space(config_.evidenceDir, ec);
+      return ec ? std::optional<std::filesystem::space_info>() : info;
+    };
+    metrics_.observe("podmortem_evidence_volume_size_bytes",
+                     "Size of the filesystem holding evidence.dir.", prometheus::MetricType::Gauge,
+                     [space]() -> Samples {
+                       auto info = space();
+                       if (!info) return {};
+                       return {{{}, static_cast<double>(info->capacity)}};
+                     });
+    metrics_.observe("podmortem_evidence_volume_available_bytes",
+                     "Bytes still free for podmortem on the filesystem holding evidence.dir.",
+                     prometheus::MetricType::Gauge, [space]() -> Samples {
+                       auto info = space();
+                       if (!info) return {};
+                       return {{{}, static_cast<double>(info->available)}};
+                     });
   }
 
   void connectKubernetes() {
@@ -306,15 +305,22 @@ class Application::Impl {
                            ? (std::filesystem::path(config_.stateDir) / "audit-spool").string()
                            : config_.audit.spoolDir;
     window_ = std::make_shared<policy::CorrelationWindow>(options);
-    metrics_.onRender([this] {
-      window_->expire(std::chrono::system_clock::now());
-      auditMetrics_.indexEvents.Set(static_cast<double>(window_->size()));
-      uint64_t evictions = window_->evictions();
-      auto exported = static_cast<uint64_t>(auditMetrics_.indexEvictions.Value());
-      if (evictions > exported) {
-        auditMetrics_.indexEvictions.Increment(static_cast<double>(evictions - exported));
-      }
-    });
+    // Events age out even when no new ones arrive to push them out.
+    windowExpiry_ = std::make_unique<core::PeriodicWorker>(
+        "audit window expiry", std::chrono::seconds(10),
+        [window = window_](std::stop_token) { window->expire(std::chrono::system_clock::now()); });
+    windowExpiry_->start();
+    using Samples = std::vector<webhooks::ObservedSample>;
+    metrics_.observe("podmortem_audit_index_events", "Audit events in the correlation window.",
+                     prometheus::MetricType::Gauge, [window = window_]() -> Samples {
+                       return {{{}, static_cast<double>(window->size())}};
+                     });
+    metrics_.observe("podmortem_audit_index_evictions_total",
+                     "Audit events dropped from the correlation window for age or for "
+                     "audit.maxEvents.",
+                     prometheus::MetricType::Counter, [window = window_]() -> Samples {
+                       return {{{}, static_cast<double>(window->evictions())}};
+                     });
   }
 
   void startAuditIngest() {
@@ -401,6 +407,7 @@ class Application::Impl {
   policy::PolicyStore policies_;
   controller::PodCache podCache_;
   std::shared_ptr<policy::CorrelationWindow> window_;
+  std::unique_ptr<core::PeriodicWorker> windowExpiry_;
   std::string auditWarning_;
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
   std::unique_ptr<controller::Kubernetes> kubernetes_;  // before everything that uses its client

@@ -25,17 +25,6 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
                               "are answered 429.")
                         .Register(registry)
                         .Add({})),
-      indexEvents(prometheus::BuildGauge()
-                      .Name("podmortem_audit_index_events")
-                      .Help("Audit events in the correlation window.")
-                      .Register(registry)
-                      .Add({})),
-      indexEvictions(prometheus::BuildCounter()
-                         .Name("podmortem_audit_index_evictions_total")
-                         .Help("Audit events dropped from the correlation window for age or "
-                               "for audit.maxEvents.")
-                         .Register(registry)
-                         .Add({})),
       ingestDuration(prometheus::BuildHistogram()
                          .Name("podmortem_audit_ingest_duration_seconds")
                          .Help("Time to decode and index one audit batch.")

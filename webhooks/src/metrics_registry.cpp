@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "podmortem/core/version.h"
@@ -83,9 +84,49 @@ class ProcessCollector : public prometheus::Collectable {
 
 }  // namespace
 
+class MetricsRegistry::ObservedFamilies final : public prometheus::Collectable {
+ public:
+  struct Family {
+    std::string name;
+    std::string help;
+    prometheus::MetricType type;
+    std::function<std::vector<ObservedSample>()> read;
+  };
+
+  void add(Family family) {
+    std::lock_guard lock(mutex_);
+    families_.push_back(std::move(family));
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<prometheus::MetricFamily> out;
+    for (const auto& family : families_) {
+      prometheus::MetricFamily collected{family.name, family.help, family.type, {}};
+      for (const auto& sample : family.read()) {
+        prometheus::ClientMetric metric;
+        for (const auto& [name, value] : sample.labels) metric.label.push_back({name, value});
+        if (family.type == prometheus::MetricType::Counter) {
+          metric.counter.value = sample.value;
+        } else {
+          metric.gauge.value = sample.value;
+        }
+        collected.metric.push_back(std::move(metric));
+      }
+      out.push_back(std::move(collected));
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Family> families_;
+};
+
 MetricsRegistry::MetricsRegistry()
     : registry_(std::make_shared<prometheus::Registry>()),
-      processCollector_(std::make_shared<ProcessCollector>()) {
+      processCollector_(std::make_shared<ProcessCollector>()),
+      observed_(std::make_shared<ObservedFamilies>()) {
   prometheus::BuildGauge()
       .Name("podmortem_build_info")
       .Help("Always 1; the version label says which podmortem is running.")
@@ -96,19 +137,18 @@ MetricsRegistry::MetricsRegistry()
 
 MetricsRegistry::~MetricsRegistry() = default;
 
-void MetricsRegistry::onRender(std::function<void()> refresh) {
-  std::lock_guard lock(refreshMutex_);
-  refreshers_.push_back(std::move(refresh));
+void MetricsRegistry::observe(std::string name, std::string help, prometheus::MetricType type,
+                              std::function<std::vector<ObservedSample>()> read) {
+  observed_->add({std::move(name), std::move(help), type, std::move(read)});
 }
 
 std::string MetricsRegistry::render() const {
-  {
-    std::lock_guard lock(refreshMutex_);
-    for (const auto& refresh : refreshers_) refresh();
-  }
   auto families = registry_->Collect();
-  auto process = processCollector_->Collect();
-  families.insert(families.end(), process.begin(), process.end());
+  const prometheus::Collectable* more[] = {processCollector_.get(), observed_.get()};
+  for (const auto* collectable : more) {
+    auto collected = collectable->Collect();
+    families.insert(families.end(), collected.begin(), collected.end());
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -18,8 +18,6 @@ struct AuditMetrics {
   prometheus::Family<prometheus::Counter>& batches;  // podmortem_audit_batches_total{code}
   prometheus::Gauge& queueDepth;                      // podmortem_audit_queue_depth
   prometheus::Gauge& queueCapacity;                   // podmortem_audit_queue_capacity
-  prometheus::Gauge& indexEvents;                     // podmortem_audit_index_events
-  prometheus::Counter& indexEvictions;  // podmortem_audit_index_evictions_total
   prometheus::Histogram& ingestDuration;  // podmortem_audit_ingest_duration_seconds
 
   prometheus::Counter& result(const char* name) { return events.Add({{"result", name}}); }
