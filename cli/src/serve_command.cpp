@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "podmortem/cli/application.h"
-#include "podmortem/core/config.h"
+#include "podmortem/cli/config.h"
 #include "podmortem/core/log.h"
 
 namespace podmortem::cli {
@@ -33,7 +33,8 @@ constexpr const char* kServeUsage =
     "  --log-level LEVEL         log.level (debug, info, warn, error)\n"
     "  --log-format FORMAT       log.format (json, text)\n"
     "  --set KEY=VALUE           any configuration key, e.g. --set limits.maxBodyBytes=1048576\n"
-    "  --help                    this text\n";
+    "  --help                    this text\n"
+    "  --help-config             every configuration key, what it does and its default\n";
 
 const std::map<std::string, std::string>& flagKeys() {
   static const std::map<std::string, std::string> keys = {
@@ -71,6 +72,12 @@ int serveCommand(Arguments& args) {
       std::fputs(kServeUsage, stdout);
       return 0;
     }
+    if (*flag == "--help-config") {
+      for (const auto& key : configSchema().keys()) {
+        std::printf("%-30s %s\n", key.key.c_str(), key.description.c_str());
+      }
+      return 0;
+    }
     if (*flag == "--config") {
       configFile = args.flagValue(*flag);
     } else if (*flag == "--set") {
@@ -86,15 +93,14 @@ int serveCommand(Arguments& args) {
   }
   if (!args.done()) return usageError(kServeUsage, "unexpected argument " + args.nextPositional());
 
-  core::Config config;
+  Config config;
   try {
-    if (!configFile.empty()) config = core::loadConfigFile(configFile);
-    for (const auto& [key, value] : overrides) core::setConfigValue(config, key, value);
+    config = loadConfig(configFile, overrides);
   } catch (const core::ConfigError& error) {
     std::fprintf(stderr, "podmortem: configuration error: %s\n", error.what());
     return 2;
   }
-  log::configure(config.logLevel, config.logFormat);
+  log::configure(config.log.level, config.log.format);
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t signals;

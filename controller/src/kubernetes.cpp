@@ -1,7 +1,5 @@
 #include "podmortem/controller/kubernetes.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "podmortem/controller/evidence_recorder.h"
@@ -18,61 +16,20 @@ namespace podmortem::controller {
 
 namespace log = core::log;
 
-std::string replicaIdentity(const core::Config& config) {
-  if (!config.kubernetes.podName.empty()) return config.kubernetes.podName;
-  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') return host;
-  return "podmortem";
-}
-
-std::optional<kube::Connection> Kubernetes::resolveConnection(const core::Config& config) {
-  const auto& k = config.kubernetes;
-  auto fromKubeconfig = [&]() -> std::optional<kube::Connection> {
-    std::string path = k.kubeconfig;
-    if (path.empty()) path = kube::defaultKubeconfigPath().value_or("");
-    if (path.empty()) return std::nullopt;
-    return kube::kubeconfigConnection(path, k.context);
-  };
-  switch (k.mode) {
-    case core::KubernetesMode::kNone:
-      return std::nullopt;
-    case core::KubernetesMode::kInCluster: {
-      auto connection = kube::inClusterConnection();
-      if (!connection) {
-        throw kube::ConfigError("kubernetes.mode is in-cluster, but KUBERNETES_SERVICE_HOST or the "
-                              "service account token is missing: not running in a pod?");
-      }
-      return connection;
-    }
-    case core::KubernetesMode::kKubeconfig: {
-      auto connection = fromKubeconfig();
-      if (!connection) {
-        throw kube::ConfigError("kubernetes.mode is kubeconfig, but no kubeconfig was found "
-                              "(kubernetes.kubeconfig, $KUBECONFIG, ~/.kube/config)");
-      }
-      return connection;
-    }
-    case core::KubernetesMode::kAuto:
-      if (auto connection = kube::inClusterConnection()) return connection;
-      return fromKubeconfig();
-  }
-  return std::nullopt;
-}
-
 class Kubernetes::Impl {
  public:
-  Impl(const core::Config& config, kube::Connection connection, kube::Metrics& metrics,
+  Impl(const Settings& settings, kube::Connection connection, kube::Metrics& metrics,
        ClusterMetrics& clusterMetrics, policy::PolicyStore& policies)
       : connection_(std::move(connection)), metrics_(metrics), clusterMetrics_(clusterMetrics) {
-    const auto& k = config.kubernetes;
+    const auto& k = settings.client;
+    const auto& election = settings.leaderElection;
     namespace_ = k.namespaceName;
     if (namespace_.empty()) {
       const char* env = std::getenv("POD_NAMESPACE");
       namespace_ = env != nullptr && *env != '\0' ? env : connection_.namespaceName;
     }
     if (namespace_.empty()) namespace_ = "podmortem-system";
-    identity_ = replicaIdentity(config);
+    identity_ = kube::replicaIdentity(k);
     kube::initializeThreadPool(k.clientThreads);
     kube::RestClientOptions options;
     options.qps = k.qps;
@@ -81,24 +38,24 @@ class Kubernetes::Impl {
     client_ = kube::makeRestClient(connection_, options, &metrics_);
     policySource_ = std::make_unique<KubePolicySource>(*client_, policies, &metrics_);
     namespaces_ = std::make_unique<NamespaceLabels>(*client_, &metrics_);
-    if (k.evidenceRecords) {
+    if (settings.cluster.evidenceRecords) {
       EvidenceRecorder::Options recorderOptions;
       recorderOptions.namespaceName = namespace_;
       recorderOptions.replica = identity_;
       recorder_ = std::make_shared<EvidenceRecorder>(*client_, recorderOptions, &clusterMetrics_);
     }
-    if (config.leaderElection.enabled) {
+    if (election.enabled) {
       kube::LeaderElector::Options electorOptions;
       electorOptions.namespaceName = namespace_;
-      electorOptions.leaseName = config.leaderElection.leaseName;
+      electorOptions.leaseName = election.leaseName;
       electorOptions.identity = identity_;
-      electorOptions.leaseDuration = config.leaderElection.leaseDuration;
-      electorOptions.retryPeriod = config.leaderElection.retryPeriod;
+      electorOptions.leaseDuration = election.leaseDuration;
+      electorOptions.retryPeriod = election.retryPeriod;
       elector_ = std::make_unique<kube::LeaderElector>(*client_, electorOptions, &metrics_);
     }
     statusWriter_ = std::make_unique<PolicyStatusWriter>(
         *client_, policies, *policySource_, activity_,
-        [this] { return elector_ ? elector_->isLeader() : true; }, k.statusInterval);
+        [this] { return elector_ ? elector_->isLeader() : true; }, settings.cluster.statusInterval);
   }
 
   void start() {
@@ -132,10 +89,10 @@ class Kubernetes::Impl {
   std::unique_ptr<PolicyStatusWriter> statusWriter_;
 };
 
-Kubernetes::Kubernetes(const core::Config& config, kube::Connection connection,
+Kubernetes::Kubernetes(const Settings& settings, kube::Connection connection,
                        kube::Metrics& metrics, ClusterMetrics& clusterMetrics,
                        policy::PolicyStore& policies)
-    : impl_(std::make_unique<Impl>(config, std::move(connection), metrics, clusterMetrics,
+    : impl_(std::make_unique<Impl>(settings, std::move(connection), metrics, clusterMetrics,
                                    policies)) {}
 
 Kubernetes::~Kubernetes() {

@@ -3,27 +3,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <functional>
-#include <map>
+#include <cmath>
+#include <cstdio>
 
 #include "podmortem/core/duration.h"
 
 namespace podmortem::core {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-// How one key is applied. `base` is the folder relative paths are resolved against.
-using Setter = std::function<void(Config&, const std::string& value, const fs::path& base)>;
+namespace configvalue {
 
-struct KeySpec {
-  const char* description;
-  Setter set;
-};
-
-[[noreturn]] void badValue(const std::string& expected, const std::string& value) {
+void badValue(const std::string& expected, const std::string& value) {
   throw ConfigError("expected " + expected + ", got \"" + value + "\"");
 }
 
@@ -36,10 +27,26 @@ uint64_t parseUnsigned(const std::string& value, uint64_t min, uint64_t max) {
   return number;
 }
 
+double parseNumber(const std::string& value, double min, double max) {
+  double number = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(number) ||
+      number < min || number > max) {
+    badValue("a number from " + formatNumber(min) + " to " + formatNumber(max), value);
+  }
+  return number;
+}
+
 std::chrono::milliseconds parsePositiveDuration(const std::string& value) {
   auto duration = parseDuration(value);
   if (!duration || duration->count() <= 0) badValue("a positive duration such as 10s or 2m", value);
   return *duration;
+}
+
+bool parseBool(const std::string& value) {
+  if (value == "true") return true;
+  if (value == "false") return false;
+  badValue("true or false", value);
 }
 
 std::string resolvePath(const std::string& value, const fs::path& base) {
@@ -49,337 +56,137 @@ std::string resolvePath(const std::string& value, const fs::path& base) {
   return (base / path).lexically_normal().string();
 }
 
-Setter pathSetter(std::string Config::*member) {
-  return [member](Config& c, const std::string& v, const fs::path& base) {
-    c.*member = resolvePath(v, base);
-  };
-}
-
-Setter tlsPathSetter(std::string TlsConfig::*member) {
-  return [member](Config& c, const std::string& v, const fs::path& base) {
-    c.tls.*member = resolvePath(v, base);
-  };
-}
-
-Setter listenSetter(std::string Config::*member, const char* key) {
-  return [member, key](Config& c, const std::string& v, const fs::path&) {
-    parseHostPort(key, v);
-    c.*member = v;
-  };
-}
-
-bool parseBool(const std::string& value) {
-  if (value == "true") return true;
-  if (value == "false") return false;
-  badValue("true or false", value);
-}
-
-Setter durationSetter(std::chrono::milliseconds LimitsConfig::*member) {
-  return [member](Config& c, const std::string& v, const fs::path&) {
-    c.limits.*member = parsePositiveDuration(v);
-  };
-}
-
-const std::map<std::string, KeySpec>& keySpecs() {
-  static const std::map<std::string, KeySpec> specs = {
-      {"listen",
-       {"address of the HTTPS webhook server (default 0.0.0.0:8443)",
-        listenSetter(&Config::listen, "listen")}},
-      {"metricsListen",
-       {"address of the plain-HTTP /metrics endpoint (default 0.0.0.0:9090)",
-        listenSetter(&Config::metricsListen, "metricsListen")}},
-      {"tls.certFile",
-       {"serving certificate (PEM); empty: generate a self-signed CA and certificate in stateDir",
-        tlsPathSetter(&TlsConfig::certFile)}},
-      {"tls.keyFile", {"private key of the serving certificate (PEM)",
-                       tlsPathSetter(&TlsConfig::keyFile)}},
-      {"tls.clientCAFile", {"CA bundle (PEM) that client certificates are verified against",
-                            tlsPathSetter(&TlsConfig::clientCAFile)}},
-      {"tls.dnsNames",
-       {"extra DNS names for the generated serving certificate (list)",
-        [](Config& c, const std::string& v, const fs::path&) { c.tls.dnsNames.push_back(v); }}},
-      {"tls.reloadInterval",
-       {"how often certificate files are checked for changes (default 2s)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.tls.reloadInterval = parsePositiveDuration(v);
-        }}},
-      {"tls.manageSecret",
-       {"in a cluster: keep the CA and serving certificate in tls.secretName, write the CA into "
-        "the webhook configuration, renew before expiry (default false)",
-        [](Config& c, const std::string& v, const fs::path&) { c.tls.manageSecret = parseBool(v); }}},
-      {"tls.secretName", {"Secret holding the webhook CA and certificate (default podmortem-webhook-tls)",
-                          [](Config& c, const std::string& v, const fs::path&) {
-                            if (v.empty()) badValue("a Secret name", v);
-                            c.tls.secretName = v;
-                          }}},
-      {"tls.webhookConfiguration",
-       {"ValidatingWebhookConfiguration whose caBundle is kept current; empty: none (default "
-        "podmortem)",
-        [](Config& c, const std::string& v, const fs::path&) { c.tls.webhookConfiguration = v; }}},
-      {"kubernetes.mode",
-       {"auto (in-cluster, then $KUBECONFIG or ~/.kube/config, else none), none, in-cluster or "
-        "kubeconfig (default auto)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          static const std::map<std::string, KubernetesMode> modes = {
-              {"auto", KubernetesMode::kAuto},
-              {"none", KubernetesMode::kNone},
-              {"in-cluster", KubernetesMode::kInCluster},
-              {"kubeconfig", KubernetesMode::kKubeconfig}};
-          auto it = modes.find(v);
-          if (it == modes.end()) badValue("one of auto, none, in-cluster, kubeconfig", v);
-          c.kubernetes.mode = it->second;
-        }}},
-      {"kubernetes.kubeconfig", {"kubeconfig file (default $KUBECONFIG, then ~/.kube/config)",
-                                 [](Config& c, const std::string& v, const fs::path& base) {
-                                   c.kubernetes.kubeconfig = resolvePath(v, base);
-                                 }}},
-      {"kubernetes.context", {"kubeconfig context (default its current-context)",
-                              [](Config& c, const std::string& v, const fs::path&) {
-                                c.kubernetes.context = v;
-                              }}},
-      {"kubernetes.namespace",
-       {"podmortem's own namespace, for EvidenceSnapshots, the lease and the certificate Secret "
-        "(default POD_NAMESPACE, then the service account's, then podmortem-system)",
-        [](Config& c, const std::string& v, const fs::path&) { c.kubernetes.namespaceName = v; }}},
-      {"kubernetes.podName", {"this replica's name (default POD_NAME, then the host name)",
-                              [](Config& c, const std::string& v, const fs::path&) {
-                                c.kubernetes.podName = v;
-                              }}},
-      {"kubernetes.qps", {"client-side rate limit on API requests per second (default 20)",
-                          [](Config& c, const std::string& v, const fs::path&) {
-                            c.kubernetes.qps = static_cast<double>(parseUnsigned(v, 1, 10'000));
-                          }}},
-      {"kubernetes.burst", {"API requests allowed at once above the rate (default 40)",
-                            [](Config& c, const std::string& v, const fs::path&) {
-                              c.kubernetes.burst = static_cast<uint32_t>(parseUnsigned(v, 1, 10'000));
-                            }}},
-      {"kubernetes.requestTimeout", {"timeout of one API request (default 10s)",
-                                     [](Config& c, const std::string& v, const fs::path&) {
-                                       c.kubernetes.requestTimeout = parsePositiveDuration(v);
-                                     }}},
-      {"kubernetes.clientThreads", {"threads of the API client's I/O pool (default 4)",
-                                    [](Config& c, const std::string& v, const fs::path&) {
-                                      c.kubernetes.clientThreads =
-                                          static_cast<uint32_t>(parseUnsigned(v, 2, 64));
-                                    }}},
-      {"kubernetes.evidenceRecords",
-       {"record every snapshot as an EvidenceSnapshot object (default true)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.kubernetes.evidenceRecords = parseBool(v);
-        }}},
-      {"kubernetes.statusInterval",
-       {"at most one ForensicPolicy status write per policy this often (default 10s)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.kubernetes.statusInterval = parsePositiveDuration(v);
-        }}},
-      {"leaderElection.enabled",
-       {"elect one replica (Lease) to write policy status (default true)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.leaderElection.enabled = parseBool(v);
-        }}},
-      {"leaderElection.leaseName", {"the coordination.k8s.io Lease (default podmortem-leader)",
-                                    [](Config& c, const std::string& v, const fs::path&) {
-                                      if (v.empty()) badValue("a Lease name", v);
-                                      c.leaderElection.leaseName = v;
-                                    }}},
-      {"leaderElection.leaseDuration",
-       {"how long a lease holds without renewal (default 15s)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.leaderElection.leaseDuration = parsePositiveDuration(v);
-        }}},
-      {"leaderElection.retryPeriod", {"how often the lease is renewed or tried (default 2s)",
-                                      [](Config& c, const std::string& v, const fs::path&) {
-                                        c.leaderElection.retryPeriod = parsePositiveDuration(v);
-                                      }}},
-      {"stateDir", {"folder for generated certificates and other state (default /var/lib/podmortem)",
-                    pathSetter(&Config::stateDir)}},
-      {"policies.dir", {"folder of ForensicPolicy YAML files (local mode)",
-                        pathSetter(&Config::policiesDir)}},
-      {"policies.reloadInterval",
-       {"how often the policy folder is checked for changes (default 2s)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.policiesReloadInterval = parsePositiveDuration(v);
-        }}},
-      {"evidence.dir", {"folder evidence bundles and the custody ledger are written to",
-                        pathSetter(&Config::evidenceDir)}},
-      {"evidence.signingKeyFile",
-       {"Ed25519 private key (PEM) or HMAC secret used to sign each manifest",
-        pathSetter(&Config::signingKeyFile)}},
-      {"evidence.perReplica",
-       {"write into <evidence.dir>/<kubernetes.podName>/ with its own ledger, so replicas can "
-        "share one volume (default false)",
-        [](Config& c, const std::string& v, const fs::path&) { c.evidencePerReplica = parseBool(v); }}},
-      {"evidence.workers",
-       {"threads that run collectors and write bundles (default 4)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.snapshotWorkers = static_cast<uint32_t>(parseUnsigned(v, 1, 256));
-        }}},
-      {"limits.maxBodyBytes",
-       {"largest request body accepted, in bytes (default 12582912)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.limits.maxBodyBytes = parseUnsigned(v, 1024, uint64_t{1} << 32);
-        }}},
-      {"limits.maxConnections",
-       {"connections served at once; more are closed at accept (default 1024)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.limits.maxConnections = static_cast<uint32_t>(parseUnsigned(v, 1, 1'000'000));
-        }}},
-      {"limits.readTimeout",
-       {"time allowed for a TLS handshake or a whole request to arrive (default 10s)",
-        durationSetter(&LimitsConfig::readTimeout)}},
-      {"limits.idleTimeout", {"keep-alive connections idle longer are closed (default 90s)",
-                              durationSetter(&LimitsConfig::idleTimeout)}},
-      {"limits.shutdownTimeout",
-       {"on SIGTERM, how long in-flight requests may take to finish (default 10s)",
-        durationSetter(&LimitsConfig::shutdownTimeout)}},
-      {"audit.auth",
-       {"who may POST /audit: mtls (client certificate from tls.clientCAFile), token (bearer "
-        "token from audit.tokenFile) or none; unset refuses everyone",
-        [](Config& c, const std::string& v, const fs::path&) {
-          static const std::map<std::string, AuditAuth> modes = {
-              {"mtls", AuditAuth::kMtls}, {"token", AuditAuth::kToken}, {"none", AuditAuth::kNone}};
-          auto it = modes.find(v);
-          if (it == modes.end()) badValue("one of mtls, token, none", v);
-          c.audit.auth = it->second;
-        }}},
-      {"audit.tokenFile",
-       {"file holding the bearer token for audit.auth token (made with a random token if missing)",
-        [](Config& c, const std::string& v, const fs::path& base) {
-          c.audit.tokenFile = resolvePath(v, base);
-        }}},
-      {"audit.window", {"how long audit events are kept for correlation (default 30m)",
-                        [](Config& c, const std::string& v, const fs::path&) {
-                          c.audit.window = parsePositiveDuration(v);
-                        }}},
-      {"audit.maxEvents", {"audit events kept at most; the oldest go first (default 1000000)",
-                           [](Config& c, const std::string& v, const fs::path&) {
-                             c.audit.maxEvents = parseUnsigned(v, 1, 100'000'000);
-                           }}},
-      {"audit.maxEventBytes",
-       {"largest single audit event accepted, in bytes (default 262144)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.audit.maxEventBytes = parseUnsigned(v, 1024, uint64_t{64} << 20);
-        }}},
-      {"audit.queueBatches",
-       {"audit batches waiting to be indexed; when full /audit answers 429 (default 64)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.audit.queueBatches = static_cast<uint32_t>(parseUnsigned(v, 1, 100'000));
-        }}},
-      {"audit.queueBytes",
-       {"bytes of audit batches waiting to be indexed; more get 429 (default 268435456)",
-        [](Config& c, const std::string& v, const fs::path&) {
-          c.audit.queueBytes = parseUnsigned(v, 1 << 20, uint64_t{16} << 30);
-        }}},
-      {"audit.spoolDir",
-       {"folder for the raw audit events of the window (default <stateDir>/audit-spool)",
-        [](Config& c, const std::string& v, const fs::path& base) {
-          c.audit.spoolDir = resolvePath(v, base);
-        }}},
-      {"threads", {"event-loop threads (default 0: one per core)",
-                   [](Config& c, const std::string& v, const fs::path&) {
-                     c.threads = static_cast<uint32_t>(parseUnsigned(v, 0, 256));
-                   }}},
-      {"log.level", {"debug, info, warn or error (default info)",
-                     [](Config& c, const std::string& v, const fs::path&) {
-                       static const std::map<std::string, log::Level> levels = {
-                           {"debug", log::Level::kDebug},
-                           {"info", log::Level::kInfo},
-                           {"warn", log::Level::kWarn},
-                           {"error", log::Level::kError}};
-                       auto it = levels.find(v);
-                       if (it == levels.end()) badValue("one of debug, info, warn, error", v);
-                       c.logLevel = it->second;
-                     }}},
-      {"log.format", {"json (default) or text",
-                      [](Config& c, const std::string& v, const fs::path&) {
-                        if (v == "json") {
-                          c.logFormat = log::Format::kJson;
-                        } else if (v == "text") {
-                          c.logFormat = log::Format::kText;
-                        } else {
-                          badValue("json or text", v);
-                        }
-                      }}},
-  };
-  return specs;
-}
-
-void applyKey(Config& config, const std::string& key, const std::string& value,
-              const fs::path& base) {
-  const auto& specs = keySpecs();
-  auto it = specs.find(key);
-  if (it == specs.end()) throw ConfigError("unknown key \"" + key + "\"");
+void checkAddress(const std::string& value) {
   try {
-    it->second.set(config, value, base);
+    parseHostPort("", value);
+  } catch (const ConfigError&) {
+    badValue("host:port with a port from 0 to 65535", value);
+  }
+}
+
+std::string formatDuration(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+}  // namespace configvalue
+
+namespace detail {
+
+// Walks a YAML document into a KeyTable: maps are sections, scalars are values, sequences are
+// values of list keys.
+class YamlWalk {
+ public:
+  YamlWalk(const KeyTable& table, void* root, const fs::path& base)
+      : table_(table), root_(root), base_(base) {}
+
+  void walk(const YAML::Node& node, const std::string& prefix) {
+    for (const auto& entry : node) {
+      std::string name = entry.first.as<std::string>();
+      std::string key = prefix.empty() ? name : prefix + "." + name;
+      const YAML::Node& value = entry.second;
+      auto known = table_.entries_.find(key);
+      bool isKey = known != table_.entries_.end();
+      if (value.IsMap()) {
+        if (isKey) throw ConfigError("key \"" + key + "\": expected a value, got a map");
+        walk(value, key);
+      } else if (value.IsSequence()) {
+        if (!isKey) throw ConfigError("unknown key \"" + key + "\"");
+        if (!known->second.list) {
+          throw ConfigError("key \"" + key + "\": expected a single value, got a list");
+        }
+        for (const auto& item : value) {
+          if (!item.IsScalar()) throw ConfigError("key \"" + key + "\": expected a list of values");
+          table_.apply(root_, key, item.as<std::string>(), base_);
+        }
+      } else if (value.IsScalar()) {
+        if (isKey && known->second.list) {
+          throw ConfigError("key \"" + key + "\": expected a list");
+        }
+        table_.apply(root_, key, value.as<std::string>(), base_);
+      } else if (value.IsNull() && !isKey) {
+        throw ConfigError("unknown key \"" + key + "\"");
+      }
+      // An explicit null keeps the default.
+    }
+  }
+
+ private:
+  const KeyTable& table_;
+  void* root_;
+  const fs::path& base_;
+};
+
+void KeyTable::addEntry(std::string key, Entry entry) {
+  if (!entries_.emplace(key, std::move(entry)).second) {
+    throw std::logic_error("configuration key " + key + " is bound twice");
+  }
+}
+
+void KeyTable::apply(void* root, const std::string& key, const std::string& value,
+                     const fs::path& base) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) throw ConfigError("unknown key \"" + key + "\"");
+  try {
+    it->second.set(root, value, base);
   } catch (const ConfigError& error) {
     throw ConfigError("key \"" + key + "\": " + error.what());
   }
 }
 
-void applyNode(Config& config, const YAML::Node& node, const std::string& prefix,
-               const fs::path& base) {
-  for (const auto& entry : node) {
-    std::string name = entry.first.as<std::string>();
-    std::string key = prefix.empty() ? name : prefix + "." + name;
-    const YAML::Node& value = entry.second;
-    if (value.IsMap()) {
-      if (keySpecs().count(key) != 0) throw ConfigError("key \"" + key + "\": expected a value, got a map");
-      applyNode(config, value, key, base);
-    } else if (value.IsSequence()) {
-      if (key != "tls.dnsNames") {
-        if (keySpecs().count(key) == 0) throw ConfigError("unknown key \"" + key + "\"");
-        throw ConfigError("key \"" + key + "\": expected a single value, got a list");
-      }
-      for (const auto& item : value) {
-        if (!item.IsScalar()) throw ConfigError("key \"" + key + "\": expected a list of names");
-        applyKey(config, key, item.as<std::string>(), base);
-      }
-    } else if (value.IsScalar()) {
-      if (key == "tls.dnsNames") throw ConfigError("key \"tls.dnsNames\": expected a list");
-      applyKey(config, key, value.as<std::string>(), base);
-    } else if (value.IsNull()) {
-      if (keySpecs().count(key) == 0) throw ConfigError("unknown key \"" + key + "\"");
-      // An explicit null keeps the default.
-    }
+void KeyTable::loadInto(void* root, const std::string& file) const {
+  YAML::Node document;
+  try {
+    document = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(file + ": cannot read the file");
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(file + ": not valid YAML: " + error.what());
+  }
+  if (document.IsNull()) return;
+  if (!document.IsMap()) throw ConfigError(file + ": expected a map of settings at the top level");
+  fs::path base = fs::absolute(fs::path(file)).parent_path();
+  try {
+    YamlWalk(*this, root, base).walk(document, "");
+  } catch (const ConfigError& error) {
+    throw ConfigError(file + ": " + error.what());
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(file + ": " + error.what());
   }
 }
 
-}  // namespace
+void KeyTable::setInto(void* root, const std::string& key, const std::string& value) const {
+  apply(root, key, value, fs::current_path());
+}
 
-const std::vector<ConfigKey>& configKeys() {
-  static const std::vector<ConfigKey> keys = [] {
-    std::vector<ConfigKey> list;
-    for (const auto& [key, spec] : keySpecs()) list.push_back({key.c_str(), spec.description});
-    return list;
-  }();
+std::vector<ConfigKey> KeyTable::describe(const void* defaults) const {
+  std::vector<ConfigKey> keys;
+  for (const auto& [key, entry] : entries_) {
+    std::string shown = entry.show(defaults);
+    std::string description = entry.description;
+    if (!shown.empty()) {
+      description += " (default " + shown + ")";
+    } else if (!entry.unsetMeans.empty()) {
+      description += " (unset: " + entry.unsetMeans + ")";
+    }
+    keys.push_back({key, std::move(description)});
+  }
   return keys;
 }
 
-Config loadConfigFile(const std::string& path) {
-  Config config;
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot read the file");
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(path + ": not valid YAML: " + error.what());
-  }
-  if (root.IsNull()) return config;
-  if (!root.IsMap()) throw ConfigError(path + ": expected a map of settings at the top level");
-  fs::path base = fs::absolute(fs::path(path)).parent_path();
-  try {
-    applyNode(config, root, "", base);
-  } catch (const ConfigError& error) {
-    throw ConfigError(path + ": " + error.what());
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(path + ": " + error.what());
-  }
-  return config;
-}
+}  // namespace detail
 
-void setConfigValue(Config& config, const std::string& key, const std::string& value) {
-  applyKey(config, key, value, fs::current_path());
+void throwIfInvalid(const Status& status) {
+  if (!status.ok()) throw ConfigError(status.error().message);
 }
 
 HostPort parseHostPort(const std::string& key, const std::string& value) {

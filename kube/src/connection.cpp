@@ -178,4 +178,37 @@ std::optional<std::string> defaultKubeconfigPath() {
   return std::nullopt;
 }
 
+std::optional<Connection> resolveConnection(const ClientSettings& k) {
+  auto fromKubeconfig = [&]() -> std::optional<Connection> {
+    std::string path = k.kubeconfig;
+    if (path.empty()) path = defaultKubeconfigPath().value_or("");
+    if (path.empty()) return std::nullopt;
+    return kubeconfigConnection(path, k.context);
+  };
+  switch (k.mode) {
+    case Mode::kNone:
+      return std::nullopt;
+    case Mode::kInCluster: {
+      auto connection = inClusterConnection();
+      if (!connection) {
+        throw ConfigError("kubernetes.mode is in-cluster, but KUBERNETES_SERVICE_HOST or the "
+                              "service account token is missing: not running in a pod?");
+      }
+      return connection;
+    }
+    case Mode::kKubeconfig: {
+      auto connection = fromKubeconfig();
+      if (!connection) {
+        throw ConfigError("kubernetes.mode is kubeconfig, but no kubeconfig was found "
+                              "(kubernetes.kubeconfig, $KUBECONFIG, ~/.kube/config)");
+      }
+      return connection;
+    }
+    case Mode::kAuto:
+      if (auto connection = inClusterConnection()) return connection;
+      return fromKubeconfig();
+  }
+  return std::nullopt;
+}
+
 }  // namespace podmortem::kube

@@ -66,8 +66,8 @@ TEST(AuditTest, TokenModeRefusesMissingOrWrongTokensWith401) {
   TempDir dir;
   auto tokenFile = dir.path() / "audit-token";
   writeFile(tokenFile, "s3cr3t-t0ken-for-podmortem-tests\n");
-  RunningServer server("", {}, [&](core::Config& config) {
-    config.audit.auth = core::AuditAuth::kToken;
+  RunningServer server("", {}, [&](cli::Config& config) {
+    config.audit.auth = webhooks::AuditAuth::kToken;
     config.audit.tokenFile = tokenFile.string();
   });
   auto http = server.client();
@@ -109,8 +109,8 @@ ClientPki makeClientPki(const fs::path& dir) {
 TEST(AuditTest, MtlsModeAcceptsOnlyClientCertificatesFromTheClientCa) {
   TempDir dir;
   auto pki = makeClientPki(dir.path());
-  RunningServer server("", {}, [&](core::Config& config) {
-    config.audit.auth = core::AuditAuth::kMtls;
+  RunningServer server("", {}, [&](cli::Config& config) {
+    config.audit.auth = webhooks::AuditAuth::kMtls;
     config.tls.clientCAFile = pki.caFile;
   });
   std::string body = readFile(ownFixture("audit/exec-eventlist.json"));
@@ -173,7 +173,7 @@ TEST(AuditTest, FullQueueAnswers429AndTheBatchIsNotDoubleCountedLater) {
   WorkerGate gate;
   cli::ApplicationHooks hooks;
   hooks.auditEventObserver = gate.observer();
-  RunningServer server("", hooks, [](core::Config& config) {
+  RunningServer server("", hooks, [](cli::Config& config) {
     kNoAuth(config);
     config.audit.queueBatches = 1;
   });
@@ -207,7 +207,7 @@ TEST(AuditTest, QueuedBytesOverTheLimitAnswer429) {
   WorkerGate gate;
   cli::ApplicationHooks hooks;
   hooks.auditEventObserver = gate.observer();
-  RunningServer server("", hooks, [](core::Config& config) {
+  RunningServer server("", hooks, [](cli::Config& config) {
     kNoAuth(config);
     config.audit.queueBatches = 1000;
     config.audit.queueBytes = 1 << 20;

@@ -89,15 +89,15 @@ struct KubeServer {
   FakeApiServer api{{.token = "podmortem-sa-token"}};
   std::unique_ptr<RunningServer> server;
 
-  explicit KubeServer(const std::function<void(core::Config&)>& adjust = {},
+  explicit KubeServer(const std::function<void(cli::Config&)>& adjust = {},
                       const std::function<void(FakeApiServer&)>& seed = {}) {
     if (seed) seed(api);  // what exists before podmortem starts
     api.writeKubeconfig(dir.path() / "kubeconfig", "podmortem-sa-token");
-    server = std::make_unique<RunningServer>("", cli::ApplicationHooks{}, [&](core::Config& config) {
-      config.kubernetes.mode = core::KubernetesMode::kKubeconfig;
+    server = std::make_unique<RunningServer>("", cli::ApplicationHooks{}, [&](cli::Config& config) {
+      config.kubernetes.mode = kube::Mode::kKubeconfig;
       config.kubernetes.kubeconfig = (dir.path() / "kubeconfig").string();
       config.kubernetes.podName = "podmortem-0";
-      config.kubernetes.statusInterval = std::chrono::milliseconds(100);
+      config.cluster.statusInterval = std::chrono::milliseconds(100);
       config.leaderElection.retryPeriod = std::chrono::milliseconds(100);
       if (adjust) adjust(config);
     });
@@ -256,7 +256,7 @@ TEST(KubernetesFlowTest, ApiDownGivesAPartialSnapshotWithinTheHoldTime) {
 
 TEST(KubernetesFlowTest, ManagedCertificateFromTheSecretIsServedAndInTheCaBundle) {
   const char* kWebhooks = "admissionregistration.k8s.io/validatingwebhookconfigurations";
-  KubeServer k([](core::Config& config) { config.tls.manageSecret = true; },
+  KubeServer k([](cli::Config& config) { config.tls.manageSecret = true; },
                [&](FakeApiServer& api) {
                  // kubectl apply -k manifests/ made it, with no caBundle.
                  api.put(kWebhooks, {{"apiVersion", "admissionregistration.k8s.io/v1"},

@@ -8,7 +8,7 @@
 #include "https_client.h"
 #include "podmortem/cli/application.h"
 #include "podmortem/cli/application_hooks.h"
-#include "podmortem/core/config.h"
+#include "podmortem/cli/config.h"
 #include "test_support.h"
 
 namespace podmortem::testing {
@@ -18,15 +18,15 @@ namespace podmortem::testing {
 class RunningServer {
  public:
   explicit RunningServer(const std::string& policiesYaml = "", cli::ApplicationHooks hooks = {},
-                         const std::function<void(core::Config&)>& adjust = {}) {
-    config_.listen = "127.0.0.1:0";
-    config_.metricsListen = "127.0.0.1:0";
-    config_.stateDir = (dir_.path() / "state").string();
-    config_.evidenceDir = (dir_.path() / "evidence").string();
-    config_.policiesDir = (dir_.path() / "policies").string();
-    config_.threads = 2;
-    config_.kubernetes.mode = core::KubernetesMode::kNone;  // a test opts in with its fake API
-    std::filesystem::create_directories(config_.policiesDir);
+                         const std::function<void(cli::Config&)>& adjust = {}) {
+    config_.server.listen = "127.0.0.1:0";
+    config_.server.metricsListen = "127.0.0.1:0";
+    config_.runtime.stateDir = (dir_.path() / "state").string();
+    config_.evidence.dir = (dir_.path() / "evidence").string();
+    config_.policies.dir = (dir_.path() / "policies").string();
+    config_.server.threads = 2;
+    config_.kubernetes.mode = kube::Mode::kNone;  // a test opts in with its fake API
+    std::filesystem::create_directories(config_.policies.dir);
     if (!policiesYaml.empty()) writeFile(dir_.path() / "policies" / "policies.yaml", policiesYaml);
     if (adjust) adjust(config_);
     app_ = std::make_unique<cli::Application>(config_, hooks);
@@ -38,8 +38,8 @@ class RunningServer {
   }
   HttpClient metricsClient() const { return HttpClient(app_->metricsPort(), ClientOptions{}); }
 
-  const core::Config& config() const { return config_; }
-  std::filesystem::path evidenceDir() const { return config_.evidenceDir; }
+  const cli::Config& config() const { return config_; }
+  std::filesystem::path evidenceDir() const { return config_.evidence.dir; }
   cli::Application& app() { return *app_; }
 
   // Snapshot folders under the evidence dir (<ns>/<pod>/<id>), temporary ones excluded.
@@ -56,7 +56,7 @@ class RunningServer {
 
  private:
   TempDir dir_;
-  core::Config config_;
+  cli::Config config_;
   std::unique_ptr<cli::Application> app_;
 };
 

@@ -51,9 +51,9 @@ inline std::string eventListOf(const std::string& lines) {
 }
 
 // Audit ingest open to anyone, with a window that reaches the recordings (they are years old).
-inline const auto kNoAuth = [](core::Config& config) {
-  config.audit.auth = core::AuditAuth::kNone;
-  config.audit.window = std::chrono::hours(100'000);
+inline const auto kNoAuth = [](cli::Config& config) {
+  config.audit.auth = webhooks::AuditAuth::kNone;
+  config.correlation.window = std::chrono::hours(100'000);
 };
 
 }  // namespace podmortem::testing

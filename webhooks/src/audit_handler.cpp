@@ -89,14 +89,14 @@ class AuditHandler::Impl {
       return core::makeError(core::ErrorCode::kUnauthenticated, why);
     };
     switch (options_.auth) {
-      case core::AuditAuth::kDisabled:
+      case AuditAuth::kDisabled:
         break;
-      case core::AuditAuth::kNone:
+      case AuditAuth::kNone:
         return {};
-      case core::AuditAuth::kMtls:
+      case AuditAuth::kMtls:
         if (request.clientCertificateVerified) return {};
         return unauthenticated("a client certificate signed by tls.clientCAFile is required");
-      case core::AuditAuth::kToken: {
+      case AuditAuth::kToken: {
         constexpr std::string_view kBearer = "Bearer ";
         std::string_view header = request.authorization;
         if (header.substr(0, kBearer.size()) != kBearer) {

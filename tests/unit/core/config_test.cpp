@@ -1,3 +1,5 @@
+// The configuration machinery itself, on a small schema of its own: typed binders, the YAML walk,
+// error messages that name the key and the file, and help text generated from the defaults.
 #include "podmortem/core/config.h"
 
 #include <gtest/gtest.h>
@@ -11,93 +13,140 @@ namespace {
 using podmortem::testing::TempDir;
 using podmortem::testing::writeFile;
 
-TEST(ConfigTest, DefaultsMatchTheDocumentedValues) {
-  Config config;
-  EXPECT_EQ(config.listen, "0.0.0.0:8443");
-  EXPECT_EQ(config.metricsListen, "0.0.0.0:9090");
-  EXPECT_EQ(config.limits.maxBodyBytes, 12u * 1024 * 1024);
-  EXPECT_EQ(config.logFormat, log::Format::kJson);
-  EXPECT_EQ(config.logLevel, log::Level::kInfo);
-}
+enum class Color { kRed, kGreen };
 
-TEST(ConfigTest, FileOverridesDefaultsAndResolvesPathsAgainstItsFolder) {
-  TempDir dir;
-  writeFile(dir.path() / "conf" / "podmortem.yaml",
-            "listen: 127.0.0.1:18443\n"
-            "stateDir: ../state\n"
-            "policies: {dir: policies}\n"
-            "evidence:\n  dir: /srv/evidence\n"
-            "tls:\n  dnsNames: [podmortem.example, podmortem.svc]\n"
-            "limits: {maxBodyBytes: 2048, readTimeout: 3s}\n"
-            "log: {level: debug, format: text}\n");
-  Config config = loadConfigFile((dir.path() / "conf" / "podmortem.yaml").string());
-  EXPECT_EQ(config.listen, "127.0.0.1:18443");
-  EXPECT_EQ(config.stateDir, (dir.path() / "state").string());
-  EXPECT_EQ(config.policiesDir, (dir.path() / "conf" / "policies").string());
-  EXPECT_EQ(config.evidenceDir, "/srv/evidence");
-  EXPECT_EQ(config.tls.dnsNames, (std::vector<std::string>{"podmortem.example", "podmortem.svc"}));
-  EXPECT_EQ(config.limits.maxBodyBytes, 2048u);
-  EXPECT_EQ(config.limits.readTimeout, std::chrono::seconds(3));
-  EXPECT_EQ(config.logLevel, log::Level::kDebug);
-  EXPECT_EQ(config.logFormat, log::Format::kText);
-}
+struct Paint {
+  Color color = Color::kRed;
+  uint32_t coats = 2;
+  double thickness = 0.5;
+  bool glossy = false;
+  std::chrono::milliseconds dryTime{std::chrono::minutes(30)};
+  std::string brush;
+  std::string label = "wall";
+  std::vector<std::string> rooms;
 
-TEST(ConfigTest, UnknownKeyIsAnErrorNamingTheKeyAndTheFile) {
-  TempDir dir;
-  auto file = (dir.path() / "bad.yaml").string();
-  writeFile(file, "listen: 127.0.0.1:1\nlimits:\n  maxBodyByte: 10\n");
-  try {
-    loadConfigFile(file);
-    FAIL() << "an unknown key must be refused";
-  } catch (const ConfigError& error) {
-    std::string message = error.what();
-    EXPECT_NE(message.find("limits.maxBodyByte"), std::string::npos) << message;
-    EXPECT_NE(message.find(file), std::string::npos) << message;
+  static void bind(SectionBinder<Paint>& keys) {
+    keys.choice("color", &Paint::color, {{"red", Color::kRed}, {"green", Color::kGreen}},
+                "the colour");
+    keys.integer("coats", &Paint::coats, 1, 5, "how many coats");
+    keys.number("thickness", &Paint::thickness, 0.1, 2, "millimetres a coat");
+    keys.flag("glossy", &Paint::glossy, "whether it shines");
+    keys.duration("dryTime", &Paint::dryTime, "time between coats");
+    keys.path("brush", &Paint::brush, "the brush's file").whenUnset("bare hands");
+    keys.text("label", &Paint::label, "what it says on the tin", true);
+    keys.list("rooms", &Paint::rooms, "where it goes (list)");
   }
+};
+
+struct Server {
+  std::string listen = "0.0.0.0:80";
+  static void bind(SectionBinder<Server>& keys) {
+    keys.address("listen", &Server::listen, "where to listen");
+  }
+};
+
+struct House {
+  Server server;
+  Paint paint;
+};
+
+const ConfigSchema<House>& schema() {
+  static const ConfigSchema<House> s = [] {
+    ConfigSchema<House> built;
+    built.section("", &House::server).section("paint", &House::paint);
+    return built;
+  }();
+  return s;
 }
 
-TEST(ConfigTest, BadValuesNameTheKey) {
+TEST(ConfigSchema, FileOverridesDefaultsAndResolvesPathsAgainstItsFolder) {
+  TempDir dir;
+  writeFile(dir.path() / "conf" / "house.yaml",
+            "listen: 127.0.0.1:8080\n"
+            "paint:\n  color: green\n  coats: 3\n  thickness: 1.25\n  glossy: true\n"
+            "  dryTime: 90s\n  brush: ../tools/brush\n  rooms: [hall, kitchen]\n");
+  House house = schema().load((dir.path() / "conf" / "house.yaml").string());
+  EXPECT_EQ(house.server.listen, "127.0.0.1:8080");
+  EXPECT_EQ(house.paint.color, Color::kGreen);
+  EXPECT_EQ(house.paint.coats, 3u);
+  EXPECT_DOUBLE_EQ(house.paint.thickness, 1.25);
+  EXPECT_TRUE(house.paint.glossy);
+  EXPECT_EQ(house.paint.dryTime, std::chrono::seconds(90));
+  EXPECT_EQ(house.paint.brush, (dir.path() / "tools" / "brush").string());
+  EXPECT_EQ(house.paint.rooms, (std::vector<std::string>{"hall", "kitchen"}));
+  EXPECT_EQ(house.paint.label, "wall") << "unset keys keep their default";
+}
+
+TEST(ConfigSchema, EveryErrorNamesTheKeyAndTheFile) {
   TempDir dir;
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"listen: nowhere\n", "listen"},
-      {"listen: 127.0.0.1:99999\n", "listen"},
-      {"log: {level: loud}\n", "log.level"},
-      {"log: {format: xml}\n", "log.format"},
-      {"limits: {maxBodyBytes: -1}\n", "limits.maxBodyBytes"},
-      {"limits: {readTimeout: soon}\n", "limits.readTimeout"},
-      {"tls: {dnsNames: one}\n", "tls.dnsNames"},
-      {"tls: plain\n", "tls"},
+      {"listen: nowhere\n", "key \"listen\": expected host:port"},
+      {"listen: 127.0.0.1:99999\n", "key \"listen\""},
+      {"paint: {color: blue}\n", "key \"paint.color\": expected one of red, green, got \"blue\""},
+      {"paint: {coats: 9}\n", "key \"paint.coats\": expected an integer from 1 to 5"},
+      {"paint: {coats: -1}\n", "key \"paint.coats\""},
+      {"paint: {thickness: thick}\n", "key \"paint.thickness\": expected a number"},
+      {"paint: {glossy: yes}\n", "key \"paint.glossy\": expected true or false"},
+      {"paint: {dryTime: soon}\n", "key \"paint.dryTime\": expected a positive duration"},
+      {"paint: {label: \"\"}\n", "key \"paint.label\": expected a non-empty value"},
+      {"paint: {rooms: hall}\n", "key \"paint.rooms\": expected a list"},
+      {"paint: {coats: [1, 2]}\n", "key \"paint.coats\": expected a single value, got a list"},
+      {"paint: {colr: red}\n", "unknown key \"paint.colr\""},
+      {"paint: plain\n", "unknown key \"paint\""},
+      {"listen: {a: 1}\n", "key \"listen\": expected a value, got a map"},
   };
-  for (const auto& [text, key] : cases) {
-    auto file = (dir.path() / "c.yaml").string();
+  for (const auto& [text, expected] : cases) {
+    auto file = (dir.path() / "house.yaml").string();
     writeFile(file, text);
     try {
-      loadConfigFile(file);
+      schema().load(file);
       ADD_FAILURE() << "accepted: " << text;
     } catch (const ConfigError& error) {
-      EXPECT_NE(std::string(error.what()).find("\"" + key), std::string::npos)
-          << text << " -> " << error.what();
+      std::string message = error.what();
+      EXPECT_NE(message.find(expected), std::string::npos) << text << " -> " << message;
+      EXPECT_EQ(message.rfind(file + ": ", 0), 0u) << message;
     }
   }
 }
 
-TEST(ConfigTest, UnreadableOrInvalidYamlIsAConfigError) {
-  EXPECT_THROW(loadConfigFile("/nonexistent/podmortem.yaml"), ConfigError);
+TEST(ConfigSchema, UnreadableOrInvalidYamlIsAConfigError) {
+  EXPECT_THROW(schema().load("/nonexistent/house.yaml"), ConfigError);
   TempDir dir;
   writeFile(dir.path() / "x.yaml", "listen: [unclosed\n");
-  EXPECT_THROW(loadConfigFile((dir.path() / "x.yaml").string()), ConfigError);
+  EXPECT_THROW(schema().load((dir.path() / "x.yaml").string()), ConfigError);
+  writeFile(dir.path() / "list.yaml", "- a\n- b\n");
+  EXPECT_THROW(schema().load((dir.path() / "list.yaml").string()), ConfigError);
 }
 
-TEST(ConfigTest, SetConfigValueAppliesOneDottedKey) {
-  Config config;
-  setConfigValue(config, "limits.maxConnections", "7");
-  EXPECT_EQ(config.limits.maxConnections, 7u);
-  EXPECT_THROW(setConfigValue(config, "limits.nothing", "1"), ConfigError);
+TEST(ConfigSchema, SetAppliesOneDottedKeyAndAddsToLists) {
+  House house;
+  schema().set(house, "paint.coats", "4");
+  schema().set(house, "paint.rooms", "hall");
+  schema().set(house, "paint.rooms", "attic");
+  EXPECT_EQ(house.paint.coats, 4u);
+  EXPECT_EQ(house.paint.rooms, (std::vector<std::string>{"hall", "attic"}));
+  EXPECT_THROW(schema().set(house, "paint.nothing", "1"), ConfigError);
 }
 
-TEST(ConfigTest, EveryKeyHasADescription) {
-  for (const auto& key : configKeys()) EXPECT_GT(std::string(key.description).size(), 5u) << key.key;
-  EXPECT_GE(configKeys().size(), 11u);
+TEST(ConfigSchema, HelpTextCarriesTheDefaultsOfADefaultConstructedRoot) {
+  std::map<std::string, std::string> keys;
+  for (const auto& key : schema().keys()) keys[key.key] = key.description;
+  EXPECT_EQ(keys.size(), 9u);
+  EXPECT_EQ(keys["listen"], "where to listen (default 0.0.0.0:80)");
+  EXPECT_EQ(keys["paint.color"], "the colour (default red)");
+  EXPECT_EQ(keys["paint.coats"], "how many coats (default 2)");
+  EXPECT_EQ(keys["paint.thickness"], "millimetres a coat (default 0.5)");
+  EXPECT_EQ(keys["paint.glossy"], "whether it shines (default false)");
+  EXPECT_EQ(keys["paint.dryTime"], "time between coats (default 30m)");
+  EXPECT_EQ(keys["paint.brush"], "the brush's file (unset: bare hands)");
+  EXPECT_EQ(keys["paint.rooms"], "where it goes (list)");
+}
+
+TEST(ConfigValue, DurationsReadBackInTheirLargestWholeUnit) {
+  EXPECT_EQ(configvalue::formatDuration(std::chrono::hours(2)), "2h");
+  EXPECT_EQ(configvalue::formatDuration(std::chrono::minutes(30)), "30m");
+  EXPECT_EQ(configvalue::formatDuration(std::chrono::seconds(90)), "90s");
+  EXPECT_EQ(configvalue::formatDuration(std::chrono::milliseconds(1500)), "1500ms");
 }
 
 TEST(DurationTest, ParsesKubernetesStyleDurations) {
@@ -110,52 +159,6 @@ TEST(DurationTest, ParsesKubernetesStyleDurations) {
   EXPECT_FALSE(parseDuration(""));
   EXPECT_FALSE(parseDuration("-5s"));
   EXPECT_FALSE(parseDuration("5 days"));
-}
-
-}  // namespace
-}  // namespace podmortem::core
-
-namespace podmortem::core {
-namespace {
-
-TEST(ConfigTest, KubernetesLeaderElectionAndCertificateKeysParse) {
-  testing::TempDir dir;
-  testing::writeFile(dir.path() / "c.yaml",
-                     "kubernetes: {mode: kubeconfig, kubeconfig: kube/config, context: dev, "
-                     "namespace: forensics, qps: 5, burst: 10, requestTimeout: 3s}\n"
-                     "leaderElection: {enabled: false, leaseName: pm, leaseDuration: 20s}\n"
-                     "tls: {manageSecret: true, secretName: pm-tls, webhookConfiguration: pm}\n"
-                     "evidence: {perReplica: true}\n");
-  Config config = loadConfigFile((dir.path() / "c.yaml").string());
-  EXPECT_EQ(config.kubernetes.mode, KubernetesMode::kKubeconfig);
-  EXPECT_EQ(config.kubernetes.kubeconfig, (dir.path() / "kube/config").string());
-  EXPECT_EQ(config.kubernetes.context, "dev");
-  EXPECT_EQ(config.kubernetes.namespaceName, "forensics");
-  EXPECT_EQ(config.kubernetes.qps, 5);
-  EXPECT_EQ(config.kubernetes.burst, 10u);
-  EXPECT_EQ(config.kubernetes.requestTimeout, std::chrono::seconds(3));
-  EXPECT_FALSE(config.leaderElection.enabled);
-  EXPECT_EQ(config.leaderElection.leaseName, "pm");
-  EXPECT_EQ(config.leaderElection.leaseDuration, std::chrono::seconds(20));
-  EXPECT_TRUE(config.tls.manageSecret);
-  EXPECT_EQ(config.tls.secretName, "pm-tls");
-  EXPECT_TRUE(config.evidencePerReplica);
-  testing::writeFile(dir.path() / "bad.yaml", "kubernetes: {mode: sometimes}\n");
-  try {
-    loadConfigFile((dir.path() / "bad.yaml").string());
-    FAIL();
-  } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("kubernetes.mode"), std::string::npos) << error.what();
-  }
-}
-
-// The README is the reference users read: every key the binary takes must be in its table.
-TEST(ConfigTest, ReadmeDocumentsEveryKey) {
-  std::string readme = testing::readFile(testing::sourcePath("README.md"));
-  for (const auto& key : configKeys()) {
-    EXPECT_NE(readme.find("`" + std::string(key.key) + "`"), std::string::npos)
-        << key.key << " is not in the README's configuration table";
-  }
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "podmortem/core/config.h"
+#include "podmortem/cli/config.h"
 
 namespace podmortem::cli {
 
@@ -16,8 +16,8 @@ struct ApplicationHooks;
 // together. `podmortem serve` runs one; integration tests run one in-process on ephemeral ports.
 class Application {
  public:
-  explicit Application(core::Config config);
-  Application(core::Config config, const ApplicationHooks& hooks);
+  explicit Application(Config config);
+  Application(Config config, const ApplicationHooks& hooks);
   ~Application();
 
   // Binds both listeners and starts serving. Throws std::runtime_error with a clear message.

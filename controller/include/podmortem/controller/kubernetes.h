@@ -12,7 +12,8 @@
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/policy_activity.h"
 #include "podmortem/controller/snapshot_manager.h"
-#include "podmortem/core/config.h"
+#include "podmortem/controller/settings.h"
+#include "podmortem/kube/settings.h"
 #include "podmortem/policy/label_selector.h"
 #include "podmortem/policy/policy_store.h"
 
@@ -23,14 +24,14 @@ namespace podmortem::controller {
 // records, leader election and policy status. Absent in local mode.
 class Kubernetes {
  public:
-  // The connection `config.kubernetes.mode` asks for: none (nullopt), in-cluster, a kubeconfig,
-  // or auto (in-cluster, then $KUBECONFIG / ~/.kube/config, else none). Throws kube::ConfigError
-  // when the chosen mode cannot be used.
-  static std::optional<kube::Connection> resolveConnection(const core::Config& config);
+  struct Settings {
+    kube::ClientSettings client;
+    kube::LeaderElectionSettings leaderElection;
+    ClusterSettings cluster;
+  };
 
-  Kubernetes(const core::Config& config, kube::Connection connection, kube::Metrics& metrics,
-             ClusterMetrics& clusterMetrics,
-             policy::PolicyStore& policies);
+  Kubernetes(const Settings& settings, kube::Connection connection, kube::Metrics& metrics,
+             ClusterMetrics& clusterMetrics, policy::PolicyStore& policies);
   ~Kubernetes();
 
   void start();  // watches, leader election, status writer
@@ -59,7 +60,5 @@ class Kubernetes {
   std::unique_ptr<Impl> impl_;
 };
 
-// This replica's name: the configured one, else $POD_NAME, else the host name.
-std::string replicaIdentity(const core::Config& config);
 
 }  // namespace podmortem::controller

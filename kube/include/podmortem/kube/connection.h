@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "podmortem/kube/settings.h"
+
 namespace podmortem::kube {
 
 // Where the API server is and how to prove who we are, from the service account (in-cluster)
@@ -40,5 +42,10 @@ Connection kubeconfigConnection(const std::string& path, const std::string& cont
 
 // $KUBECONFIG (first entry), else ~/.kube/config, when the file exists.
 std::optional<std::string> defaultKubeconfigPath();
+
+// The connection `settings.mode` asks for: none (nullopt), in-cluster, a kubeconfig, or auto
+// (in-cluster, then $KUBECONFIG / ~/.kube/config, else none). Throws ConfigError when the chosen
+// mode cannot be used.
+std::optional<Connection> resolveConnection(const ClientSettings& settings);
 
 }  // namespace podmortem::kube

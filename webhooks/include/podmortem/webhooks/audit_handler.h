@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "podmortem/core/config.h"
+#include "podmortem/webhooks/settings.h"
 #include "podmortem/policy/audit_event.h"
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/webhooks/audit_metrics.h"
@@ -19,7 +19,7 @@ namespace podmortem::webhooks {
 class AuditHandler {
  public:
   struct Options {
-    core::AuditAuth auth = core::AuditAuth::kDisabled;
+    AuditAuth auth = AuditAuth::kDisabled;
     std::string token;  // for kToken
     size_t queueBatches = 64;
     // Bytes of queued bodies at most; a batch that would pass it gets 429 (one batch is always

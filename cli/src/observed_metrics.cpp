@@ -1,0 +1,71 @@
+#include "observed_metrics.h"
+
+#include <filesystem>
+#include <optional>
+
+#include "podmortem/webhooks/certificate_info.h"
+
+namespace podmortem::cli {
+
+namespace {
+
+using Samples = std::vector<webhooks::ObservedSample>;
+constexpr auto kGauge = prometheus::MetricType::Gauge;
+
+std::optional<std::filesystem::space_info> spaceOf(const std::string& dir) {
+  std::error_code ec;
+  auto info = std::filesystem::space(dir, ec);
+  if (ec) return std::nullopt;
+  return info;
+}
+
+}  // namespace
+
+void observePolicies(webhooks::MetricsRegistry& metrics, const policy::PolicyStore& policies) {
+  metrics.observe("podmortem_policies", "ForensicPolicies loaded, by state (valid, invalid).",
+                  kGauge, [&policies]() -> Samples {
+                    return {{{{"state", "valid"}}, static_cast<double>(policies.validCount())},
+                            {{{"state", "invalid"}}, static_cast<double>(policies.invalidCount())}};
+                  });
+}
+
+void observeWindow(webhooks::MetricsRegistry& metrics,
+                   std::shared_ptr<const policy::CorrelationWindow> window) {
+  metrics.observe("podmortem_audit_index_events", "Audit events in the correlation window.",
+                  kGauge, [window]() -> Samples {
+                    return {{{}, static_cast<double>(window->size())}};
+                  });
+  metrics.observe("podmortem_audit_index_evictions_total",
+                  "Audit events dropped from the correlation window for age or for "
+                  "audit.maxEvents.",
+                  prometheus::MetricType::Counter, [window]() -> Samples {
+                    return {{{}, static_cast<double>(window->evictions())}};
+                  });
+}
+
+void observeHost(webhooks::MetricsRegistry& metrics, std::string servingCertFile,
+                 std::string evidenceDir) {
+  metrics.observe("podmortem_tls_certificate_expiry_timestamp_seconds",
+                  "When the serving certificate expires, in seconds since the epoch.", kGauge,
+                  [servingCertFile]() -> Samples {
+                    auto notAfter = webhooks::certificateNotAfter(servingCertFile);
+                    if (!notAfter) return {};
+                    return {{{}, static_cast<double>(
+                                     std::chrono::system_clock::to_time_t(*notAfter))}};
+                  });
+  metrics.observe("podmortem_evidence_volume_size_bytes",
+                  "Size of the filesystem holding evidence.dir.", kGauge, [evidenceDir]() -> Samples {
+                    auto info = spaceOf(evidenceDir);
+                    if (!info) return {};
+                    return {{{}, static_cast<double>(info->capacity)}};
+                  });
+  metrics.observe("podmortem_evidence_volume_available_bytes",
+                  "Bytes still free for podmortem on the filesystem holding evidence.dir.", kGauge,
+                  [evidenceDir]() -> Samples {
+                    auto info = spaceOf(evidenceDir);
+                    if (!info) return {};
+                    return {{{}, static_cast<double>(info->available)}};
+                  });
+}
+
+}  // namespace podmortem::cli
