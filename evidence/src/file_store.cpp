@@ -145,6 +145,21 @@ core::Status writeBundle(const SnapshotContent& content, const std::string& temp
   return {};
 }
 
+// <namespace>/ and <namespace>/<pod>/ under the evidence folder. New folder names are only
+// durable once their parent is fsync'd.
+core::Status makeParents(const std::string& evidenceDir, const std::string& namespaceDir,
+                         const std::string& podDir) {
+  bool created = false;
+  core::Status status = fileio::makePrivateDir(namespaceDir, true, created);
+  if (status.ok() && created)
+    status = fileio::syncDir(evidenceDir);
+  if (status.ok())
+    status = fileio::makePrivateDir(podDir, true, created);
+  if (status.ok() && created)
+    status = fileio::syncDir(namespaceDir);
+  return status;
+}
+
 WriteResult failed(std::string reason, WriteResult result = {}) {
   result.phase = SnapshotPhase::kFailed;
   result.reason = std::move(reason);
@@ -173,15 +188,7 @@ WriteResult FileStore::write(const SnapshotContent& content) {
   const std::string finalDir = podDir + "/" + content.id;
   const std::string tempDir = podDir + "/" + std::string(kTempPrefix) + content.id;
 
-  // New folder names are only durable once their parent is fsync'd.
-  bool created = false;
-  core::Status status = fileio::makePrivateDir(namespaceDir, true, created);
-  if (status.ok() && created)
-    status = fileio::syncDir(evidenceDir_);
-  if (status.ok())
-    status = fileio::makePrivateDir(podDir, true, created);
-  if (status.ok() && created)
-    status = fileio::syncDir(namespaceDir);
+  core::Status status = makeParents(evidenceDir_, namespaceDir, podDir);
   if (!status.ok()) {
     core::log::warn("evidence snapshot failed",
                     {{"snapshotId", content.id}, {"reason", status.error().message}});
@@ -191,6 +198,7 @@ WriteResult FileStore::write(const SnapshotContent& content) {
   if (::lstat(finalDir.c_str(), &existing) == 0) {
     return failed("snapshot folder " + finalDir + " already exists; evidence is never overwritten");
   }
+  bool created = false;
   status = fileio::makePrivateDir(tempDir, false, created);
   if (!status.ok()) {
     // Someone else's folder (a concurrent write of the same id, or an interrupted capture that

@@ -93,10 +93,20 @@ class DocumentReader : private FieldReader {
   LabelSelector readSelector(const Node& node, const std::string& path);
   void readTriggers(const Node& node, const std::string& path, std::vector<Trigger>& triggers);
   Trigger readTrigger(const Node& node, const std::string& path, size_t index);
+  std::optional<TriggerSource> readTriggerSource(const Node& node, const FieldMap& fields,
+                                                 const std::string& path);
+  std::string readTriggerName(const FieldMap& fields, const std::string& path,
+                              TriggerSource source, size_t index);
+  void readTriggerRequests(const Node& node, const FieldMap& fields, const std::string& path,
+                           std::optional<TriggerSource> source, Trigger& trigger);
+  std::vector<int> readCodes(const Node& codes, const std::string& path);
   NameFilter readNameFilter(const Node& node, const std::string& path);
   Correlation readCorrelation(const Node& node, const std::string& path);
   void readActions(const Node& node, const std::string& path, Actions& actions);
   SnapshotAction readSnapshot(const Node& node, const std::string& path);
+  std::vector<std::string> readCollectors(const Node& node, const std::string& path);
+  void readHold(const FieldMap& fields, const std::string& path, SnapshotAction& snapshot);
+  void readLogLimits(const Node& logs, const std::string& path, SnapshotAction& snapshot);
 };
 
 std::shared_ptr<const Policy> DocumentReader::read(const Node& document) {
@@ -329,40 +339,61 @@ Trigger DocumentReader::readTrigger(const Node& node, const std::string& path, s
                         true);
   if (!fields)
     return trigger;
+  std::optional<TriggerSource> source = readTriggerSource(node, *fields, path);
+  if (source)
+    trigger.source = *source;
+  trigger.name = readTriggerName(*fields, path, trigger.source, index);
+  readTriggerRequests(node, *fields, path, source, trigger);
+  trigger.codes = readCodes(field(*fields, "codes"), fieldPath(path, "codes"));
+  trigger.users = readNameFilter(field(*fields, "users"), fieldPath(path, "users"));
+  trigger.groups = readNameFilter(field(*fields, "groups"), fieldPath(path, "groups"));
+  return trigger;
+}
 
-  std::optional<TriggerSource> source;
-  Node sourceNode = field(*fields, "source");
+std::optional<TriggerSource> DocumentReader::readTriggerSource(const Node& node,
+                                                               const FieldMap& fields,
+                                                               const std::string& path) {
+  Node sourceNode = field(fields, "source");
   std::string sourcePath = fieldPath(path, "source");
   if (isAbsent(sourceNode)) {
     problem(node, sourcePath, "is required (admission or audit)");
-  } else if (auto text = readString(sourceNode, sourcePath)) {
-    if (*text == "admission") {
-      source = TriggerSource::kAdmission;
-    } else if (*text == "audit") {
-      source = TriggerSource::kAudit;
-    } else {
-      problem(sourceNode, sourcePath, "must be one of admission, audit");
-    }
+    return std::nullopt;
   }
-  if (source)
-    trigger.source = *source;
+  auto text = readString(sourceNode, sourcePath);
+  if (!text)
+    return std::nullopt;
+  if (*text == "admission")
+    return TriggerSource::kAdmission;
+  if (*text == "audit")
+    return TriggerSource::kAudit;
+  problem(sourceNode, sourcePath, "must be one of admission, audit");
+  return std::nullopt;
+}
 
-  Node name = field(*fields, "name");
-  if (isAbsent(name)) {
-    trigger.name = std::string(toString(trigger.source)) + "-" + std::to_string(index);
-  } else if (auto text = readString(name, fieldPath(path, "name"))) {
-    trigger.name = *text;
-    // The name becomes a metrics label value and part of warnings shown to users.
-    if (!core::names::isDns1123Label(*text)) {
-      problem(name, fieldPath(path, "name"),
-              "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 "
-              "characters)");
-    }
+std::string DocumentReader::readTriggerName(const FieldMap& fields, const std::string& path,
+                                            TriggerSource source, size_t index) {
+  Node name = field(fields, "name");
+  if (isAbsent(name))
+    return std::string(toString(source)) + "-" + std::to_string(index);
+  auto text = readString(name, fieldPath(path, "name"));
+  if (!text)
+    return {};
+  // The name becomes a metrics label value and part of warnings shown to users.
+  if (!core::names::isDns1123Label(*text)) {
+    problem(name, fieldPath(path, "name"),
+            "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 "
+            "characters)");
   }
+  return *text;
+}
 
+// operations (admission) or verbs (audit), resources and namespaces: which requests it is about.
+void DocumentReader::readTriggerRequests(const Node& node, const FieldMap& fields,
+                                         const std::string& path,
+                                         std::optional<TriggerSource> source, Trigger& trigger) {
   // Fields that belong to the other source are mistakes, not options to ignore.
   auto rejectFor = [&](TriggerSource wrong, std::string_view fieldName) {
-    Node value = field(*fields, fieldName);
+    Node value = field(fields, fieldName);
     if (source == wrong && !isAbsent(value)) {
       problem(value, fieldPath(path, fieldName),
               wrong == TriggerSource::kAdmission ? "only valid for audit triggers"
@@ -373,60 +404,52 @@ Trigger DocumentReader::readTrigger(const Node& node, const std::string& path, s
   rejectFor(TriggerSource::kAdmission, "verbs");
   rejectFor(TriggerSource::kAdmission, "namespaces");
   rejectFor(TriggerSource::kAdmission, "codes");
+  // A required list that is missing is reported at its trigger; an empty one at itself.
+  auto requireList = [&](const Node& list, const char* name, const char* reason) {
+    if (isAbsent(list) || (list.IsSequence() && list.size() == 0)) {
+      problem(isAbsent(list) ? node : list, fieldPath(path, name), reason);
+    }
+  };
 
-  Node operations = field(*fields, "operations");
+  Node operations = field(fields, "operations");
   trigger.operations = readStringList(operations, fieldPath(path, "operations"),
                                       oneOf(kOperations, kOperationsReason));
-  if (source == TriggerSource::kAdmission && isAbsent(operations)) {
-    problem(node, fieldPath(path, "operations"),
-            "at least one operation is required for an admission trigger");
-  } else if (source == TriggerSource::kAdmission && operations.IsSequence() &&
-             operations.size() == 0) {
-    problem(operations, fieldPath(path, "operations"),
-            "at least one operation is required for an admission trigger");
+  if (source == TriggerSource::kAdmission) {
+    requireList(operations, "operations",
+                "at least one operation is required for an admission trigger");
   }
-
-  Node verbs = field(*fields, "verbs");
+  Node verbs = field(fields, "verbs");
   trigger.verbs = readStringList(verbs, fieldPath(path, "verbs"), oneOf(kVerbs, kVerbsReason));
-  if (source == TriggerSource::kAudit &&
-      (isAbsent(verbs) || (verbs.IsSequence() && verbs.size() == 0))) {
-    problem(isAbsent(verbs) ? node : verbs, fieldPath(path, "verbs"),
-            "at least one verb is required for an audit trigger");
+  if (source == TriggerSource::kAudit) {
+    requireList(verbs, "verbs", "at least one verb is required for an audit trigger");
   }
-
-  Node resources = field(*fields, "resources");
+  Node resources = field(fields, "resources");
   trigger.resources = readStringList(resources, fieldPath(path, "resources"), checkResourceGlob);
-  if (isAbsent(resources) || (resources.IsSequence() && resources.size() == 0)) {
-    problem(isAbsent(resources) ? node : resources, fieldPath(path, "resources"),
-            "at least one resource is required");
-  }
-
-  trigger.namespaces = readStringList(field(*fields, "namespaces"), fieldPath(path, "namespaces"),
+  requireList(resources, "resources", "at least one resource is required");
+  trigger.namespaces = readStringList(field(fields, "namespaces"), fieldPath(path, "namespaces"),
                                       checkNamespaceGlob);
+}
 
-  Node codes = field(*fields, "codes");
-  std::string codesPath = fieldPath(path, "codes");
-  if (!isAbsent(codes)) {
-    if (!codes.IsSequence()) {
-      problem(codes, codesPath, "must be a list");
-    } else {
-      for (size_t i = 0; i < codes.size(); ++i) {
-        std::string itemPath = indexPath(codesPath, i);
-        auto code = readInt(codes[i], itemPath);
-        if (!code)
-          continue;
-        if (*code < 100 || *code > 599) {
-          problem(codes[i], itemPath, "must be an HTTP status code (100-599)");
-          continue;
-        }
-        trigger.codes.push_back(static_cast<int>(*code));
-      }
-    }
+std::vector<int> DocumentReader::readCodes(const Node& codes, const std::string& path) {
+  std::vector<int> result;
+  if (isAbsent(codes))
+    return result;
+  if (!codes.IsSequence()) {
+    problem(codes, path, "must be a list");
+    return result;
   }
-
-  trigger.users = readNameFilter(field(*fields, "users"), fieldPath(path, "users"));
-  trigger.groups = readNameFilter(field(*fields, "groups"), fieldPath(path, "groups"));
-  return trigger;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    std::string itemPath = indexPath(path, i);
+    auto code = readInt(codes[i], itemPath);
+    if (!code)
+      continue;
+    if (*code < 100 || *code > 599) {
+      problem(codes[i], itemPath, "must be an HTTP status code (100-599)");
+      continue;
+    }
+    result.push_back(static_cast<int>(*code));
+  }
+  return result;
 }
 
 NameFilter DocumentReader::readNameFilter(const Node& node, const std::string& path) {
@@ -515,31 +538,37 @@ SnapshotAction DocumentReader::readSnapshot(const Node& node, const std::string&
   auto fields = readMap(node, path, {"collectors", "holdDeletion", "onTimeout", "logs"}, true);
   if (!fields)
     return snapshot;
-
-  std::string collectorsPath = fieldPath(path, "collectors");
-  static const std::string kUnknownCollector =
-      "unknown collector (known: " + joined(knownCollectors()) + ")";
-  snapshot.collectors =
-      readStringList(field(*fields, "collectors"), collectorsPath,
-                     [](std::string_view text) -> std::optional<std::string> {
-                       const auto& known = knownCollectors();
-                       if (std::find(known.begin(), known.end(), text) != known.end())
-                         return std::nullopt;
-                       return kUnknownCollector;
-                     });
-  for (size_t i = 1; i < snapshot.collectors.size(); ++i) {
-    auto first = std::find(snapshot.collectors.begin(), snapshot.collectors.begin() + i,
-                           snapshot.collectors[i]);
-    if (first != snapshot.collectors.begin() + i) {
-      // Report at the list: indexes into the filtered list would not match the document.
-      problem(field(*fields, "collectors"), collectorsPath,
-              "lists collector " + snapshot.collectors[i] + " more than once");
-    }
-  }
+  snapshot.collectors = readCollectors(field(*fields, "collectors"), fieldPath(path, "collectors"));
   if (snapshot.collectors.empty())
     snapshot.collectors = defaultCollectors();
+  readHold(*fields, path, snapshot);
+  readLogLimits(field(*fields, "logs"), fieldPath(path, "logs"), snapshot);
+  return snapshot;
+}
 
-  Node hold = field(*fields, "holdDeletion");
+std::vector<std::string> DocumentReader::readCollectors(const Node& node, const std::string& path) {
+  static const std::string kUnknownCollector =
+      "unknown collector (known: " + joined(knownCollectors()) + ")";
+  auto collectors = readStringList(node, path, [](std::string_view text) -> std::optional<std::string> {
+    const auto& known = knownCollectors();
+    if (std::find(known.begin(), known.end(), text) != known.end())
+      return std::nullopt;
+    return kUnknownCollector;
+  });
+  for (size_t i = 1; i < collectors.size(); ++i) {
+    if (std::find(collectors.begin(), collectors.begin() + i, collectors[i]) !=
+        collectors.begin() + i) {
+      // Report at the list: indexes into the filtered list would not match the document.
+      problem(node, path, "lists collector " + collectors[i] + " more than once");
+    }
+  }
+  return collectors;
+}
+
+// holdDeletion and onTimeout: how long a deletion waits for the capture, and what then.
+void DocumentReader::readHold(const FieldMap& fields, const std::string& path,
+                              SnapshotAction& snapshot) {
+  Node hold = field(fields, "holdDeletion");
   std::string holdPath = fieldPath(path, "holdDeletion");
   if (!isAbsent(hold)) {
     if (auto duration = readDuration(hold, holdPath)) {
@@ -553,43 +582,42 @@ SnapshotAction DocumentReader::readSnapshot(const Node& node, const std::string&
       }
     }
   }
-
-  Node onTimeout = field(*fields, "onTimeout");
+  Node onTimeout = field(fields, "onTimeout");
   std::string onTimeoutPath = fieldPath(path, "onTimeout");
-  if (!isAbsent(onTimeout)) {
-    if (auto text = readString(onTimeout, onTimeoutPath)) {
-      if (*text == "allow") {
-        snapshot.onTimeout = OnTimeout::kAllow;
-      } else if (*text == "deny") {
-        snapshot.onTimeout = OnTimeout::kDeny;
-      } else {
-        problem(onTimeout, onTimeoutPath, "must be one of allow, deny");
-      }
+  if (isAbsent(onTimeout))
+    return;
+  if (auto text = readString(onTimeout, onTimeoutPath)) {
+    if (*text == "allow") {
+      snapshot.onTimeout = OnTimeout::kAllow;
+    } else if (*text == "deny") {
+      snapshot.onTimeout = OnTimeout::kDeny;
+    } else {
+      problem(onTimeout, onTimeoutPath, "must be one of allow, deny");
     }
   }
+}
 
-  Node logs = field(*fields, "logs");
-  std::string logsPath = fieldPath(path, "logs");
-  std::optional<FieldMap> logFields;
-  if (!isAbsent(logs))
-    logFields = readMap(logs, logsPath, {"limitBytes", "tailLines"}, true);
-  if (logFields) {
-    auto positive = [&](const char* name, int64_t max, int64_t& into) {
-      Node value = field(*logFields, name);
-      std::string valuePath = fieldPath(logsPath, name);
-      if (isAbsent(value))
-        return;
-      if (auto number = readInt(value, valuePath)) {
-        if (*number < 1 || *number > max)
-          problem(value, valuePath, "must be from 1 to " + std::to_string(max));
-        else
-          into = *number;
-      }
-    };
-    positive("limitBytes", kMaxLogLimitBytes, snapshot.logLimitBytes);
-    positive("tailLines", 10'000'000, snapshot.logTailLines);
-  }
-  return snapshot;
+void DocumentReader::readLogLimits(const Node& logs, const std::string& path,
+                                   SnapshotAction& snapshot) {
+  if (isAbsent(logs))
+    return;
+  auto fields = readMap(logs, path, {"limitBytes", "tailLines"}, true);
+  if (!fields)
+    return;
+  auto positive = [&](const char* name, int64_t max, int64_t& into) {
+    Node value = field(*fields, name);
+    std::string valuePath = fieldPath(path, name);
+    if (isAbsent(value))
+      return;
+    if (auto number = readInt(value, valuePath)) {
+      if (*number < 1 || *number > max)
+        problem(value, valuePath, "must be from 1 to " + std::to_string(max));
+      else
+        into = *number;
+    }
+  };
+  positive("limitBytes", kMaxLogLimitBytes, snapshot.logLimitBytes);
+  positive("tailLines", 10'000'000, snapshot.logTailLines);
 }
 
 std::string documentSource(const std::string& source, size_t index, size_t count) {

@@ -250,77 +250,82 @@ bool nameFromEmbeddedObject(const AuditEvent& event) {
   return event.verb == "create" && event.resource == "pods" && event.apiGroup.empty();
 }
 
-// Walks one Event object once, in whatever order its fields come. Returns "" with `out` filled,
-// or why the object is not an Event. On error, `out` holds partial data for the caller to drop.
-std::string decodeEvent(od::object& object, AuditEvent& out) {
+// What decoding one Event learns before it can settle the event's time and name.
+struct EventScratch {
   std::optional<int64_t> stageTime;
   std::optional<int64_t> legacyTime;
   std::optional<int64_t> receivedTime;
   std::string_view requestName;
   std::string_view responseName;
   bool sawObjectRef = false;
+};
+
+// kind and apiVersion: absent is fine, a wrong value is not.
+std::string checkTypeField(std::string_view key, od::value value) {
+  std::string_view text;
+  if (value.get_string().get(text)) {
+    return member(value, od::json_type::string) != Member::kAbsent ? " is not a string" : "";
+  }
+  if (key == "kind") return text == "Event" ? "" : " is \"" + std::string(text) + "\", not Event";
+  if (text == "audit.k8s.io/v1" || text == "audit.k8s.io/v1beta1") return "";
+  return " \"" + std::string(text) + "\" is not audit.k8s.io/v1 or v1beta1";
+}
+
+// requestObject / responseObject, read only when they can tell what objectRef does not: the name
+// of a pod created with generateName, or whether a pod delete was a dry run.
+void readEmbeddedObject(std::string_view key, od::value value, AuditEvent& out,
+                        EventScratch& scratch) {
+  // The API server writes objectRef and verb first; then most events skip this object.
+  bool refNamesIt = scratch.sawObjectRef &&
+                    (!out.name.empty() || out.resource != "pods" || !out.apiGroup.empty());
+  bool needed = !refNamesIt && (out.verb.empty() || out.verb == "create");
+  // A pod delete's DeleteOptions say whether it was a dry run. Fields may come in any order
+  // (a log rewritten by a tool sorts them): look while the verb or resource is not known.
+  bool request = key == "requestObject";
+  bool options = request && (out.resource.empty() || out.resource == "pods") &&
+                 (out.verb.empty() || out.verb == "delete");
+  if (needed || options) {
+    (request ? scratch.requestName : scratch.responseName) =
+        embeddedName(value, request ? &out.dryRun : nullptr);
+  }
+}
+
+// One field of an Event; returns why it is wrong (after the key), or "".
+std::string decodeEventField(std::string_view key, od::value value, AuditEvent& out,
+                             EventScratch& scratch) {
+  auto text = [&value](std::string& into) { return readString(value, into) ? "" : " is not a string"; };
+  if (key == "auditID") return text(out.auditId);
+  if (key == "stage") return text(out.stage);
+  if (key == "verb") return text(out.verb);
+  if (key == "user") return decodeUser(value, out.userName, &out.groups);
+  if (key == "impersonatedUser") return decodeUser(value, out.impersonatedUserName, nullptr);
+  if (key == "sourceIPs") return decodeSourceIps(value, out.sourceIp);
+  if (key == "objectRef") {
+    scratch.sawObjectRef = true;
+    return decodeObjectRef(value, out);
+  }
+  if (key == "responseStatus") return decodeResponseStatus(value, out.responseCode);
+  if (key == "stageTimestamp") return readTime(value, scratch.stageTime);
+  if (key == "timestamp") return readTime(value, scratch.legacyTime);
+  if (key == "requestReceivedTimestamp") return readTime(value, scratch.receivedTime);
+  if (key == "requestObject" || key == "responseObject") {
+    readEmbeddedObject(key, value, out, scratch);
+    return "";
+  }
+  if (key == "kind" || key == "apiVersion") return checkTypeField(key, value);
+  return "";
+}
+
+// Walks one Event object once, in whatever order its fields come. Returns "" with `out` filled,
+// or why the object is not an Event. On error, `out` holds partial data for the caller to drop.
+std::string decodeEvent(od::object& object, AuditEvent& out) {
+  EventScratch scratch;
   for (auto field : object) {
     std::string_view key;
     od::value value;
     if (field.unescaped_key().get(key) || field.value().get(value))
       return "is not valid JSON";
-    std::string problem;
-    if (key == "auditID") {
-      if (!readString(value, out.auditId))
-        problem = " is not a string";
-    } else if (key == "stage") {
-      if (!readString(value, out.stage))
-        problem = " is not a string";
-    } else if (key == "verb") {
-      if (!readString(value, out.verb))
-        problem = " is not a string";
-    } else if (key == "user") {
-      problem = decodeUser(value, out.userName, &out.groups);
-    } else if (key == "impersonatedUser") {
-      problem = decodeUser(value, out.impersonatedUserName, nullptr);
-    } else if (key == "sourceIPs") {
-      problem = decodeSourceIps(value, out.sourceIp);
-    } else if (key == "objectRef") {
-      problem = decodeObjectRef(value, out);
-      sawObjectRef = true;
-    } else if (key == "responseStatus") {
-      problem = decodeResponseStatus(value, out.responseCode);
-    } else if (key == "stageTimestamp") {
-      problem = readTime(value, stageTime);
-    } else if (key == "timestamp") {
-      problem = readTime(value, legacyTime);
-    } else if (key == "requestReceivedTimestamp") {
-      problem = readTime(value, receivedTime);
-    } else if (key == "requestObject" || key == "responseObject") {
-      // The API server writes objectRef and verb first; then most events skip this object.
-      bool refNamesIt =
-          sawObjectRef && (!out.name.empty() || out.resource != "pods" || !out.apiGroup.empty());
-      bool needed = !refNamesIt && (out.verb.empty() || out.verb == "create");
-      // A pod delete's DeleteOptions say whether it was a dry run. Fields may come in any order
-      // (a log rewritten by a tool sorts them): look while the verb or resource is not known.
-      bool options = key == "requestObject" && (out.resource.empty() || out.resource == "pods") &&
-                     (out.verb.empty() || out.verb == "delete");
-      if (needed || options) {
-        (key == "requestObject" ? requestName : responseName) =
-            embeddedName(value, key == "requestObject" ? &out.dryRun : nullptr);
-      }
-    } else if (key == "kind") {
-      std::string_view kind;
-      if (value.get_string().get(kind)) {
-        if (member(value, od::json_type::string) != Member::kAbsent)
-          problem = " is not a string";
-      } else if (kind != "Event") {
-        problem = " is \"" + std::string(kind) + "\", not Event";
-      }
-    } else if (key == "apiVersion") {
-      std::string_view version;
-      if (value.get_string().get(version)) {
-        if (member(value, od::json_type::string) != Member::kAbsent)
-          problem = " is not a string";
-      } else if (version != "audit.k8s.io/v1" && version != "audit.k8s.io/v1beta1") {
-        problem = " \"" + std::string(version) + "\" is not audit.k8s.io/v1 or v1beta1";
-      }
-    }
+    std::string problem = decodeEventField(key, value, out, scratch);
     if (!problem.empty())
       return std::string(key) + problem;
   }
@@ -331,12 +336,14 @@ std::string decodeEvent(od::object& object, AuditEvent& out) {
   if (out.verb.empty())
     return "verb is missing";
   // v1 events carry stageTimestamp; v1beta1 ones written before it existed only timestamp.
-  const auto& time = stageTime ? stageTime : legacyTime ? legacyTime : receivedTime;
+  const auto& time = scratch.stageTime    ? scratch.stageTime
+                     : scratch.legacyTime ? scratch.legacyTime
+                                          : scratch.receivedTime;
   if (!time)
     return "has no stageTimestamp, timestamp or requestReceivedTimestamp";
   out.timeMicros = *time;
   if (out.name.empty() && nameFromEmbeddedObject(out)) {
-    out.name.assign(!requestName.empty() ? requestName : responseName);
+    out.name.assign(!scratch.requestName.empty() ? scratch.requestName : scratch.responseName);
   }
   return "";
 }
@@ -417,33 +424,12 @@ bool decodeItems(od::document& doc, od::array& items, const DecodeOptions& optio
   return true;
 }
 
-// One JSON document: a whole body, or one line of a JSON-lines body. Returns why it is unusable
-// as a whole, or "" with its events and counts added to `out`.
-std::string decodeDocument(PaddedJson json, const DecodeOptions& options, DecodedAudit& out) {
-  od::document doc;
-  auto error = threadParser().iterate(json.data, json.size, json.allocated).get(doc);
-  if (error)
-    return notJson(error);
-  od::json_type type;
-  if ((error = doc.type().get(type)))
-    return notJson(error);
-  if (type == od::json_type::array) {
-    od::array items;
-    if ((error = doc.get_array().get(items)))
-      return notJson(error);
-    if (!decodeItems(doc, items, options, out, error))
-      return notJson(error);
-    return atEnd(doc) ? "" : std::string(kNotOneValue);
-  }
-  if (type != od::json_type::object)
-    return "is not an audit EventList, Event or list of Events";
-
-  // An EventList or one Event: only "items" and "kind" tell them apart, and they may come in
-  // either order. Keys are compared raw here so that nothing is unescaped twice (the parser's
-  // string buffer has room for each string once).
-  od::object root;
-  if ((error = doc.get_object().get(root)))
-    return notJson(error);
+// An EventList or one Event: only "items" and "kind" tell them apart, and they may come in
+// either order. Keys are compared raw here so that nothing is unescaped twice (the parser's
+// string buffer has room for each string once).
+std::string decodeObjectDocument(od::document& doc, od::object& root, PaddedJson json,
+                                 const DecodeOptions& options, DecodedAudit& out) {
+  simdjson::error_code error = simdjson::SUCCESS;
   bool sawItems = false;
   bool sawKind = false;
   bool kindIsEventList = false;
@@ -500,6 +486,33 @@ std::string decodeDocument(PaddedJson json, const DecodeOptions& options, Decode
   }
   keepRaw(options, out, event, raw);
   return "";
+}
+
+// One JSON document: a whole body, or one line of a JSON-lines body. Returns why it is unusable
+// as a whole, or "" with its events and counts added to `out`.
+std::string decodeDocument(PaddedJson json, const DecodeOptions& options, DecodedAudit& out) {
+  od::document doc;
+  auto error = threadParser().iterate(json.data, json.size, json.allocated).get(doc);
+  if (error)
+    return notJson(error);
+  od::json_type type;
+  if ((error = doc.type().get(type)))
+    return notJson(error);
+  if (type == od::json_type::array) {
+    od::array items;
+    if ((error = doc.get_array().get(items)))
+      return notJson(error);
+    if (!decodeItems(doc, items, options, out, error))
+      return notJson(error);
+    return atEnd(doc) ? "" : std::string(kNotOneValue);
+  }
+  if (type != od::json_type::object)
+    return "is not an audit EventList, Event or list of Events";
+
+  od::object root;
+  if ((error = doc.get_object().get(root)))
+    return notJson(error);
+  return decodeObjectDocument(doc, root, json, options, out);
 }
 
 // A JSON-lines body has a complete JSON value on its first line and more lines after it. The
