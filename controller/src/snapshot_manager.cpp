@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -28,16 +29,11 @@ struct Entry {
   std::vector<SnapshotCallback> waiters;
 };
 
+// "complete", "partial", "failed": the phase as a metric label.
 std::string resultLabel(evidence::SnapshotPhase phase) {
-  switch (phase) {
-    case evidence::SnapshotPhase::kComplete:
-      return "complete";
-    case evidence::SnapshotPhase::kPartial:
-      return "partial";
-    case evidence::SnapshotPhase::kFailed:
-      return "failed";
-  }
-  return "failed";
+  std::string label(evidence::toString(phase));
+  for (char& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return label;
 }
 
 }  // namespace

@@ -116,8 +116,11 @@ core::Status renameNoReplace(const std::string& from, const std::string& to) {
   return {};
 }
 
-core::Status readFile(const std::string& path, std::string& contents) {
-  contents.clear();
+namespace {
+
+// Reads a file in pieces without following a symlink, handing each piece to `consume`.
+template <class Consume>
+core::Status readChunks(const std::string& path, Consume consume) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0)
     return failure("open", path, errno);
@@ -131,31 +134,26 @@ core::Status readFile(const std::string& path, std::string& contents) {
     }
     if (n == 0)
       return {};
-    contents.append(buffer, static_cast<std::size_t>(n));
+    consume(std::string_view(buffer, static_cast<std::size_t>(n)));
   }
+}
+
+}  // namespace
+
+core::Status readFile(const std::string& path, std::string& contents) {
+  contents.clear();
+  return readChunks(path, [&contents](std::string_view piece) { contents.append(piece); });
 }
 
 core::Status hashFile(const std::string& path, std::string& sha256Hex, uint64_t& size) {
   size = 0;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0)
-    return failure("open", path, errno);
   core::Sha256 hash;
-  char buffer[kReadChunk];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return failure("read", path, errno);
-    }
-    if (n == 0)
-      break;
-    hash.update(std::string_view(buffer, static_cast<std::size_t>(n)));
-    size += static_cast<uint64_t>(n);
-  }
-  sha256Hex = hash.finishHex();
-  return {};
+  auto read = readChunks(path, [&](std::string_view piece) {
+    hash.update(piece);
+    size += piece.size();
+  });
+  if (read.ok()) sha256Hex = hash.finishHex();
+  return read;
 }
 
 }  // namespace podmortem::evidence::fileio
