@@ -107,6 +107,7 @@ class Application::Impl {
     options.port = address.port;
     options.maxBodyBytes = config_.limits.maxBodyBytes;
     options.maxConnections = config_.limits.maxConnections;
+    options.maxConnectionsPerAddress = config_.limits.maxConnectionsPerAddress;
     options.readTimeout = config_.limits.readTimeout;
     options.idleTimeout = config_.limits.idleTimeout;
     options.threads = config_.server.threads != 0
@@ -290,7 +291,8 @@ class Application::Impl {
     routes.push_back({"POST", "/audit", "audit", true,
                       [this](HttpRequest& request, Respond respond) {
                         auditHandler_->handle(request, std::move(respond));
-                      }});
+                      },
+                      [this](const HttpRequest& request) { return auditHandler_->refuse(request); }});
     return routes;
   }
 

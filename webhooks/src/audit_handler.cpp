@@ -43,12 +43,17 @@ class AuditHandler::Impl {
     worker_.join();
   }
 
+  std::optional<HttpResponse> refuse(const HttpRequest& request) {
+    auto allowed = authenticate(request);
+    if (allowed.ok()) return std::nullopt;
+    metrics_.result("rejected_auth").Increment();
+    unsigned code = allowed.error().code == core::ErrorCode::kPermissionDenied ? 403 : 401;
+    metrics_.batches.Add({{"code", std::to_string(code)}}).Increment();
+    return jsonError(code, allowed.error().message);
+  }
+
   void handle(HttpRequest& request, Respond respond) {
-    if (auto allowed = authenticate(request); !allowed.ok()) {
-      metrics_.result("rejected_auth").Increment();
-      bool disabled = allowed.error().code == core::ErrorCode::kPermissionDenied;
-      return answer(respond, disabled ? 403 : 401, allowed.error().message);
-    }
+    if (auto refusal = refuse(request)) return respond(std::move(*refusal));
     {
       std::lock_guard lock(mutex_);
       if (queue_.size() >= options_.queueBatches ||
@@ -77,11 +82,6 @@ class AuditHandler::Impl {
   }
 
  private:
-  void answer(const Respond& respond, unsigned code, const std::string& message) {
-    metrics_.batches.Add({{"code", std::to_string(code)}}).Increment();
-    respond(jsonError(code, message));
-  }
-
   // Whether the caller may post events: kPermissionDenied when ingest is switched off (403),
   // kUnauthenticated when the caller did not prove who it is (401).
   core::Status authenticate(const HttpRequest& request) const {
@@ -188,6 +188,10 @@ AuditHandler::~AuditHandler() = default;
 
 void AuditHandler::handle(HttpRequest& request, Respond respond) {
   impl_->handle(request, std::move(respond));
+}
+
+std::optional<HttpResponse> AuditHandler::refuse(const HttpRequest& request) {
+  return impl_->refuse(request);
 }
 
 uint64_t AuditHandler::batchesIndexed() const { return impl_->batchesIndexed(); }

@@ -25,10 +25,17 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
                       .Add({})),
       connectionsRejected(prometheus::BuildCounter()
                               .Name("podmortem_http_connections_rejected_total")
-                              .Help("Connections closed at accept because limits.maxConnections "
-                                    "were already open.")
+                              .Help("New connections closed at accept because every open one "
+                                    "was busy with a request (limits.maxConnections).")
                               .Register(registry)
                               .Add({})),
+      connectionsShed(prometheus::BuildCounter()
+                          .Name("podmortem_http_connections_shed_total")
+                          .Help("Connections that had not sent a whole request (or were idle) "
+                                "closed to make room for a new one, by reason: capacity "
+                                "(limits.maxConnections) or per_address "
+                                "(limits.maxConnectionsPerAddress).")
+                          .Register(registry)),
       tlsHandshakeFailures(prometheus::BuildCounter()
                                .Name("podmortem_tls_handshake_failures_total")
                                .Help("TLS handshakes that failed or timed out.")
@@ -38,7 +45,10 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
                      .Name("podmortem_tls_certificate_reloads_total")
                      .Help("Times the serving certificate was reloaded from changed files.")
                      .Register(registry)
-                     .Add({})) {}
+                     .Add({})) {
+  // Present from the start, so that rate() over them works before the first flood.
+  for (const char* reason : {"capacity", "per_address"}) connectionsShed.Add({{"reason", reason}});
+}
 
 void HttpMetrics::observe(const std::string& handler, unsigned code, double seconds) {
   requests.Add({{"handler", handler}, {"code", std::to_string(code)}}).Increment();

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "podmortem/core/log.h"
+#include "connection_table.h"
 #include "tls_context_provider.h"
 
 namespace podmortem::webhooks {
@@ -43,7 +44,6 @@ struct ServerState {
   std::vector<Route> routes;
   HttpMetrics& metrics;
   std::unique_ptr<TlsContextProvider> tls;
-  std::atomic<uint32_t> connections{0};
   std::atomic<bool> draining{false};
 
   std::mutex inFlightMutex;
@@ -82,20 +82,32 @@ struct LoopHandle {
 };
 
 template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+class Session : public std::enable_shared_from_this<Session<Stream>>,
+                public ConnectionTable::Member {
  public:
   Session(Stream stream, std::shared_ptr<ssl::context> context, ServerState& state,
-          std::shared_ptr<LoopHandle> loop)
+          std::shared_ptr<LoopHandle> loop, ConnectionTable& table, const std::string& address)
       : stream_(std::move(stream)),
         context_(std::move(context)),
         state_(state),
-        loop_(std::move(loop)) {
+        loop_(std::move(loop)),
+        table_(table),
+        address_(address) {
     state_.metrics.connections.Increment();
+    table_.add(*this, address);
   }
 
-  ~Session() {
-    state_.connections.fetch_sub(1);
+  ~Session() override {
+    table_.remove(*this);
     state_.metrics.connections.Decrement();
+  }
+
+  // Made room for a newer connection (see ConnectionTable): close now; the pending operations
+  // end with operation_aborted and release the session.
+  void shed() override {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
   }
 
   void run() {
@@ -125,6 +137,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void readHeader() {
+    // A keep-alive connection between requests may be shed for a new one; it reconnects.
+    if (requests_ > 0) table_.setPhase(*this, ConnectionTable::Phase::kIdle);
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     // The body limit is set once the header was checked, so an announced oversized body gets
@@ -154,6 +168,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     ++requests_;
+    // Until the whole request is read, it is as sheddable as a connection that sent nothing.
+    table_.setPhase(*this, ConnectionTable::Phase::kUnproven);
     auto& header = parser_->get();
     std::string_view target = header.target();
     auto question = target.find('?');
@@ -201,6 +217,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                              std::to_string(state_.options.maxBodyBytes)),
           route_->handlerName);
     }
+    if (route_->checkHeaders) {
+      // Refuse before reading a body nobody may send (an unauthenticated audit batch).
+      if (auto refusal = route_->checkHeaders(headerRequest(header))) {
+        closeAfterWrite_ = bodyPending;
+        return writeResponse(std::move(*refusal), route_->handlerName);
+      }
+    }
     if (!bodyPending) return dispatch();
     parser_->body_limit(state_.options.maxBodyBytes);
     if (length) parser_->get().body().reserve(*length + kJsonPadding);
@@ -226,22 +249,28 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     dispatch();
   }
 
+  // The request as its header describes it, without a body.
+  template <class Header>
+  HttpRequest headerRequest(const Header& header) {
+    HttpRequest request;
+    request.method = std::string(header.method_string());
+    request.path = path_;
+    request.query = query_;
+    request.contentType = std::string(header[http::field::content_type]);
+    request.authorization = std::string(header[http::field::authorization]);
+    request.remoteAddress = address_;
+    if constexpr (kTls) fillClientCertificate(request);
+    return request;
+  }
+
   void dispatch() {
     auto message = parser_->release();
     keepAlive_ = message.keep_alive();
-    HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.path = path_;
-    request.query = query_;
-    request.contentType = std::string(message[http::field::content_type]);
-    request.authorization = std::string(message[http::field::authorization]);
+    HttpRequest request = headerRequest(message);
     request.body = std::move(message.body());
-    beast::error_code ec;
-    auto endpoint = lowest().socket().remote_endpoint(ec);
-    if (!ec) request.remoteAddress = endpoint.address().to_string();
-    if constexpr (kTls) fillClientCertificate(request);
 
     state_.requestStarted();
+    table_.setPhase(*this, ConnectionTable::Phase::kBusy);  // a held answer is never shed
     lowest().expires_never();  // a held answer may take longer than the read timeout
     auto answered = std::make_shared<std::atomic<bool>>(false);
     auto self = this->shared_from_this();
@@ -284,6 +313,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void writeResponse(HttpResponse response, const std::string& handlerName,
                      bool dispatched = false) {
+    table_.setPhase(*this, ConnectionTable::Phase::kBusy);
     dispatched_ = dispatched;
     bool keepAlive = keepAlive_ && !closeAfterWrite_ && !state_.draining.load();
     response_.emplace(static_cast<http::status>(response.status), 11);
@@ -329,6 +359,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<ssl::context> context_;  // the TLS context this connection started with
   ServerState& state_;
   std::shared_ptr<LoopHandle> loop_;
+  ConnectionTable& table_;
+  const std::string address_;  // the peer's IP address
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -346,8 +378,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 // independent loops measured nearly twice the throughput of one loop shared by two threads.
 class EventLoop {
  public:
-  explicit EventLoop(ServerState& state)
+  EventLoop(ServerState& state, size_t loops)
       : state_(state),
+        // SO_REUSEPORT spreads connections evenly over the loops, so each takes its share.
+        table_(share(state.options.maxConnections, loops),
+               share(state.options.maxConnectionsPerAddress, loops)),
         acceptor_(context_),
         handle_(std::make_shared<LoopHandle>()),
         // Held answers arrive from other threads after the acceptor closed; without this the
@@ -402,34 +437,49 @@ class EventLoop {
         timer->async_wait([this, timer](beast::error_code) { accept(); });
         return;
       }
-      if (state_.connections.fetch_add(1) >= state_.options.maxConnections) {
-        state_.connections.fetch_sub(1);
-        state_.metrics.connectionsRejected.Increment();
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        startSession(std::move(socket));
-      }
+      admit(std::move(socket));
       accept();
     });
   }
 
-  void startSession(tcp::socket socket) {
+  static size_t share(size_t total, size_t loops) {
+    return total == 0 ? 0 : (total + loops - 1) / loops;
+  }
+
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string address = ec ? std::string() : endpoint.address().to_string();
+    auto result = table_.admit(address);
+    if (result.admission == ConnectionTable::Admission::kRefused) {
+      // Every connection that could make room is busy with a request: this one has to go.
+      state_.metrics.connectionsRejected.Increment();
+      socket.close(ec);
+      return;
+    }
+    if (result.admission == ConnectionTable::Admission::kAdmittedByShedding) {
+      state_.metrics.connectionsShed.Add({{"reason", result.reason}}).Increment();
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    startSession(std::move(socket), address);
+  }
+
+  void startSession(tcp::socket socket, const std::string& address) {
     if (state_.options.useTls) {
       auto context = state_.tls->current();
       beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), context,
-                                                                       state_, handle_)
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          std::move(stream), context, state_, handle_, table_, address)
           ->run();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), nullptr,
-                                                   state_, handle_)
+                                                   state_, handle_, table_, address)
           ->run();
     }
   }
 
   ServerState& state_;
+  ConnectionTable table_;  // before the io_context: sessions leave it when the context goes
   net::io_context context_{1};  // one thread runs it
   tcp::acceptor acceptor_;
   std::shared_ptr<LoopHandle> handle_;
@@ -459,7 +509,7 @@ class HttpServer::Impl {
     tcp::endpoint endpoint(address, options.port);
     try {
       for (uint32_t i = 0; i < threads; ++i) {
-        auto loop = std::make_unique<EventLoop>(state_);
+        auto loop = std::make_unique<EventLoop>(state_, threads);
         loop->bind(endpoint);
         // With port 0 the first bind picks the port; the others share it through SO_REUSEPORT.
         endpoint.port(loop->port());

@@ -48,7 +48,10 @@ void LimitsSettings::bind(core::SectionBinder<LimitsSettings>& keys) {
   keys.integer("maxBodyBytes", &LimitsSettings::maxBodyBytes, 1024, uint64_t{1} << 32,
                "largest request body accepted, in bytes");
   keys.integer("maxConnections", &LimitsSettings::maxConnections, 1, 1'000'000,
-               "connections served at once; more are closed at accept");
+               "connections open at once; when full, a new connection replaces the oldest one "
+               "that has not sent a whole request, then the oldest idle one");
+  keys.integer("maxConnectionsPerAddress", &LimitsSettings::maxConnectionsPerAddress, 0, 1'000'000,
+               "connections one client address may hold; 0: no cap");
   keys.duration("readTimeout", &LimitsSettings::readTimeout,
                 "time allowed for a TLS handshake or a whole request to arrive");
   keys.duration("idleTimeout", &LimitsSettings::idleTimeout,

@@ -255,17 +255,104 @@ TEST_F(HttpServerTest, StalledRequestIsClosedAfterTheReadTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosedAtAccept) {
+// Raw connections that each send a few bytes and then nothing: a ClientHello's first bytes by
+// default, from a chosen loopback source address.
+class Squatters {
+ public:
+  Squatters(uint16_t port, int count, const std::string& source = "127.0.0.1",
+            std::string_view bytes = std::string_view("\x16\x03\x01", 3)) {
+    for (int i = 0; i < count; ++i) {
+      auto& socket = sockets_.emplace_back(io_);
+      socket.open(tcp::v4());
+      socket.bind({boost::asio::ip::make_address(source), 0});
+      socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+      boost::asio::write(socket, boost::asio::buffer(bytes.data(), bytes.size()));
+    }
+  }
+  // How many the server has closed (a read returns at once with EOF or reset).
+  int closed() {
+    int count = 0;
+    for (auto& socket : sockets_) {
+      socket.non_blocking(true);
+      char byte;
+      boost::system::error_code ec;
+      socket.read_some(boost::asio::buffer(&byte, 1), ec);
+      if (ec && ec != boost::asio::error::would_block) ++count;
+    }
+    return count;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  std::vector<tcp::socket> sockets_;
+};
+
+double shed(HttpMetrics& metrics, const char* reason) {
+  return metrics.connectionsShed.Add({{"reason", reason}}).Value();
+}
+
+TEST_F(HttpServerTest, ConnectionsThatSendNothingCannotBlindTheServer) {
+  ServerOptions options;
+  options.maxConnections = 8;
+  options.threads = 1;
+  startServer(options);
+  Squatters squatters(server_->port(), 40);  // five times the capacity, all handshaking
+  auto start = std::chrono::steady_clock::now();
+  auto response = client().get("/healthz");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(eventually([&] { return shed(metrics_, "capacity") >= 32.0; }))
+      << "each new connection past 8 replaced the oldest";
+  EXPECT_TRUE(eventually([&] { return squatters.closed() >= 32; }));
+  EXPECT_EQ(metrics_.connectionsRejected.Value(), 0.0);
+}
+
+TEST_F(HttpServerTest, AFullServerShedsTheOldestIdleConnectionInsteadOfRefusingTheNew) {
   ServerOptions options;
   options.maxConnections = 2;
+  options.threads = 1;
   startServer(options);
   auto first = client();
   auto second = client();
   ASSERT_EQ(first.get("/healthz").status, 200u);
   ASSERT_EQ(second.get("/healthz").status, 200u);
   auto third = client();
-  EXPECT_THROW(third.get("/healthz"), std::exception);
+  EXPECT_EQ(third.get("/healthz").status, 200u);
+  EXPECT_EQ(shed(metrics_, "capacity"), 1.0);
+  EXPECT_EQ(first.get("/healthz").status, 200u) << "the shed client reconnects";
+}
+
+TEST_F(HttpServerTest, AConnectionWhoseRequestIsBeingAnsweredIsNeverShed) {
+  ServerOptions options;
+  options.maxConnections = 1;
+  options.threads = 1;
+  startServer(options);
+  auto held = client();
+  auto pending = std::async(std::launch::async, [&] { return held.post("/slow", "{}"); });
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(slowMutex_);
+    return !slowAnswers_.empty();
+  }));
+  // The only slot holds a request being answered: a newcomer is refused, not the held answer.
+  EXPECT_THROW(client().get("/healthz"), std::exception);
   EXPECT_GE(metrics_.connectionsRejected.Value(), 1.0);
+  releaseSlow_.set_value();
+  auto response = pending.get();
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, R"({"late":true})");
+}
+
+TEST_F(HttpServerTest, OneAddressCannotTakeEverySlot) {
+  ServerOptions options;
+  options.maxConnections = 16;
+  options.maxConnectionsPerAddress = 4;
+  options.threads = 1;
+  startServer(options);
+  Squatters flood(server_->port(), 12, "127.0.0.2");
+  EXPECT_TRUE(eventually([&] { return shed(metrics_, "per_address") >= 8.0; }))
+      << "127.0.0.2 keeps at most 4";
+  EXPECT_EQ(shed(metrics_, "capacity"), 0.0) << "the others' slots were never needed";
+  EXPECT_EQ(client().get("/healthz").status, 200u);
 }
 
 TEST_F(HttpServerTest, ShutdownLetsAnInFlightRequestFinish) {

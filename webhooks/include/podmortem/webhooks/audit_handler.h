@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "podmortem/webhooks/settings.h"
@@ -34,6 +35,9 @@ class AuditHandler {
   ~AuditHandler();  // indexes what is queued, then stops the worker
 
   void handle(HttpRequest& request, Respond respond);
+  // The 401/403 for a caller that may not post, decided from the headers alone (before the
+  // server reads the body); nullopt when it may. handle() checks the same.
+  std::optional<HttpResponse> refuse(const HttpRequest& request);
 
   // Batches decoded and indexed since start (tests wait on it instead of sleeping).
   uint64_t batchesIndexed() const;

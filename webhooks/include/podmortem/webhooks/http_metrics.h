@@ -20,6 +20,8 @@ struct HttpMetrics {
   prometheus::Family<prometheus::Histogram>& duration;  // podmortem_http_request_duration_seconds{handler}
   prometheus::Gauge& connections;                       // podmortem_http_connections
   prometheus::Counter& connectionsRejected;  // podmortem_http_connections_rejected_total
+  // podmortem_http_connections_shed_total{reason}: closed to make room (capacity, per_address)
+  prometheus::Family<prometheus::Counter>& connectionsShed;
   prometheus::Counter& tlsHandshakeFailures;  // podmortem_tls_handshake_failures_total
   prometheus::Counter& tlsReloads;            // podmortem_tls_certificate_reloads_total
 };

@@ -26,7 +26,11 @@ struct ServerOptions {
   bool useTls = true;
   TlsFiles tls;
   uint64_t maxBodyBytes = 12 * 1024 * 1024;
+  // Connections open at once. When full, a new one takes the place of the oldest that has not
+  // sent a whole request (or, failing that, of the oldest idle one); one address holds at most
+  // maxConnectionsPerAddress (0: no cap). Connections being answered are never closed for it.
   uint32_t maxConnections = 1024;
+  uint32_t maxConnectionsPerAddress = 0;
   std::chrono::milliseconds readTimeout{std::chrono::seconds(10)};   // handshake; request body
   std::chrono::milliseconds idleTimeout{std::chrono::seconds(90)};   // waiting for the next request
   uint32_t threads = 1;  // one event loop (io_context + SO_REUSEPORT acceptor) per thread

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,10 @@ struct Route {
   std::string handlerName;  // the `handler` label of the HTTP metrics
   bool jsonBody = false;    // requires Content-Type application/json
   std::function<void(HttpRequest&, Respond)> handle;
+  // Optional: looks at the request before its body is read (the body is empty here) and
+  // returns an answer to refuse it with, so that nobody unauthenticated can make the server
+  // read megabytes.
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> checkHeaders;
 };
 
 }  // namespace podmortem::webhooks

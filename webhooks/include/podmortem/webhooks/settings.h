@@ -41,6 +41,7 @@ struct TlsSettings {
 struct LimitsSettings {
   uint64_t maxBodyBytes = 12 * 1024 * 1024;  // the API server's 10 MiB audit batch plus headroom
   uint32_t maxConnections = 1024;
+  uint32_t maxConnectionsPerAddress = 512;  // one client cannot take every slot
   std::chrono::milliseconds readTimeout{std::chrono::seconds(10)};
   std::chrono::milliseconds idleTimeout{std::chrono::seconds(90)};
   std::chrono::milliseconds shutdownTimeout{std::chrono::seconds(10)};
