@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -50,6 +52,16 @@ const std::map<std::string, std::string>& flagKeys() {
       {"--log-format", "log.format"},
   };
   return keys;
+}
+
+// Connections are file descriptors: take every one the hard limit allows, so that a flood
+// meets limits.maxConnections (where connections are shed) long before the descriptor limit.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  log::debug("open file limit raised", {{"limit", static_cast<uint64_t>(limit.rlim_cur)}});
 }
 
 int waitForSignal() {
@@ -110,6 +122,7 @@ int serveCommand(Arguments& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  raiseOpenFileLimit();
   Application application(config);
   try {
     application.start();

@@ -68,10 +68,11 @@ int verifyCommand(Arguments& args) {
 
   auto report = evidence::verifyEvidence(path, verifier.get());
   if (output == "json") {
-    nlohmann::json problems = nlohmann::json::array();
-    for (const auto& problem : report.problems) {
-      problems.push_back({{"path", problem.path}, {"message", problem.message}});
-    }
+    auto list = [](const std::vector<evidence::VerifyProblem>& items) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : items) out.push_back({{"path", item.path}, {"message", item.message}});
+      return out;
+    };
     nlohmann::json body = {{"ok", report.ok()},
                            {"snapshots", report.snapshotsChecked},
                            {"artifacts", report.artifactsChecked},
@@ -79,11 +80,15 @@ int verifyCommand(Arguments& args) {
                            {"signatures", report.signaturesChecked},
                            {"ledgerHeadSha256", report.ledgerHeadSha256},
                            {"notes", report.notes},
-                           {"problems", problems}};
+                           {"notCaptured", list(report.notCaptured)},
+                           {"problems", list(report.problems)}};
     std::printf("%s\n", body.dump(2).c_str());
   } else {
     for (const auto& problem : report.problems) {
       std::printf("PROBLEM  %s: %s\n", problem.path.c_str(), problem.message.c_str());
+    }
+    for (const auto& missing : report.notCaptured) {
+      std::printf("missing  %s: %s\n", missing.path.c_str(), missing.message.c_str());
     }
     for (const auto& note : report.notes) std::printf("note     %s\n", note.c_str());
     std::printf("%s: %zu snapshots, %zu artifacts, %zu ledger entries, %zu signatures checked; "

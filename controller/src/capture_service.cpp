@@ -48,6 +48,7 @@ std::string clientReason(const evidence::WriteResult& result) {
   }
   std::set<std::string> needApi;
   std::set<std::string> timedOut;
+  std::set<std::string> stopped;
   std::set<std::string> failed;
   for (const auto& artifact : result.artifacts) {
     if (artifact.error.empty()) continue;
@@ -55,6 +56,8 @@ std::string clientReason(const evidence::WriteResult& result) {
       needApi.insert(artifact.collector);
     } else if (artifact.error.rfind("timed out", 0) == 0) {
       timedOut.insert(artifact.collector);
+    } else if (artifact.error.rfind("the server stopped", 0) == 0) {
+      stopped.insert(artifact.collector);
     } else {
       failed.insert(artifact.collector);
     }
@@ -67,6 +70,9 @@ std::string clientReason(const evidence::WriteResult& result) {
     add(count(needApi.size(), "collector needs", "collectors need") + " a Kubernetes API");
   }
   if (!timedOut.empty()) add(count(timedOut.size(), "collector", "collectors") + " timed out");
+  if (!stopped.empty()) {
+    add(count(stopped.size(), "collector", "collectors") + " cut short by a server stop");
+  }
   if (!failed.empty()) add(count(failed.size(), "collector", "collectors") + " failed");
   return reason.empty() ? "see the manifest" : reason;
 }
@@ -96,7 +102,8 @@ CaptureTicket CaptureService::capture(policy::CaptureRequest request,
   return snapshots_.capture(
       std::move(request), deadline,
       [policyName, done = std::move(done)](const SnapshotOutcome& outcome) {
-        done({outcome.snapshotId, phaseOf(outcome.result.phase), warningFor(outcome, policyName)});
+        done({outcome.snapshotId, phaseOf(outcome.result.phase), outcome.cutShort,
+              warningFor(outcome, policyName)});
       });
 }
 

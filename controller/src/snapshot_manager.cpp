@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "podmortem/core/log.h"
@@ -52,12 +53,21 @@ class SnapshotManager::Impl {
         timerGuard_(net::make_work_guard(timers_)),
         timerThread_([this] { timers_.run(); }) {}
 
+  // Seals every capture still running with what it has (a collector not done is recorded as
+  // cut short by the shutdown), so that a stop never loses a bundle or leaves a waiter without
+  // an answer; then waits for the collectors still blocked in I/O.
   ~Impl() {
+    std::vector<std::shared_ptr<Job>> running;
+    {
+      std::lock_guard lock(mutex_);
+      running.assign(running_.begin(), running_.end());
+    }
+    for (const auto& job : running) finalize(job, "the server stopped before it finished");
+    writers_.join();
     timerGuard_.reset();
     timers_.stop();
     timerThread_.join();
     workers_.join();
-    writers_.join();
   }
 
   void runInBackground(std::function<void()> work) {
@@ -115,6 +125,7 @@ class SnapshotManager::Impl {
     std::vector<std::optional<Collected>> results;
     size_t pending = 0;
     bool finalized = false;
+    bool cutShort = false;  // sealed before every collector was done
   };
 
   void start(const std::string& key, std::shared_ptr<Entry> entry, CaptureRequest request,
@@ -123,6 +134,10 @@ class SnapshotManager::Impl {
     request.collectors = collectors_.expand(request.collectors);
     if (request.actions.hasPodActions()) request.collectors.emplace_back(kActionsCollector);
     auto job = std::make_shared<Job>(timers_, key, std::move(entry), std::move(request));
+    {
+      std::lock_guard lock(mutex_);
+      running_.insert(job);
+    }
     if (options_.observer) options_.observer->started(job->entry->snapshotId, job->request);
     const auto& names = job->request.collectors;
     job->results.resize(names.size());
@@ -171,7 +186,8 @@ class SnapshotManager::Impl {
     }
   }
 
-  void finalize(const std::shared_ptr<Job>& job) {
+  // Seals the job with the collectors done by now; `cutShort` says why the others are not.
+  void finalize(const std::shared_ptr<Job>& job, std::string_view cutShort = "timed out") {
     evidence::SnapshotContent content;
     {
       std::lock_guard lock(job->mutex);
@@ -185,9 +201,11 @@ class SnapshotManager::Impl {
           }
           for (auto& [key, value] : job->results[i]->manifest.items()) content.extra[key] = value;
         } else {
+          job->cutShort = true;
           const auto& name = job->request.collectors[i];
-          content.artifacts.push_back(
-              {name, name, "", "timed out after " + std::to_string(waited.count()) + " ms"});
+          content.artifacts.push_back({name, name, "",
+                                       std::string(cutShort) + " after " +
+                                           std::to_string(waited.count()) + " ms"});
         }
       }
     }
@@ -205,6 +223,7 @@ class SnapshotManager::Impl {
   void write(const std::shared_ptr<Job>& job, const evidence::SnapshotContent& content) {
     SnapshotOutcome outcome;
     outcome.snapshotId = content.id;
+    outcome.cutShort = job->cutShort;  // set under the job's lock, before this write was posted
     outcome.result = store_.write(content);
     for (const auto& artifact : outcome.result.artifacts) {
       if (artifact.error.empty()) ++outcome.artifactsStored;
@@ -245,6 +264,7 @@ class SnapshotManager::Impl {
       job->entry->done = true;
       waiters.swap(job->entry->waiters);
       finished_.push_back({Clock::now(), job->key});
+      running_.erase(job);
     }
     for (auto& waiter : waiters) waiter(outcome);
   }
@@ -266,6 +286,7 @@ class SnapshotManager::Impl {
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
   std::deque<std::pair<Clock::time_point, std::string>> finished_;
+  std::set<std::shared_ptr<Job>> running_;  // started, not yet written
   net::thread_pool workers_;
   net::thread_pool writers_;
   net::io_context timers_;

@@ -1,6 +1,7 @@
 #include "podmortem/evidence/store.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <exception>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "file_io.h"
 #include "manifest.h"
+#include "recovery.h"
 #include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/log.h"
 #include "podmortem/core/sha256.h"
@@ -87,12 +89,42 @@ std::string validate(const SnapshotContent& content) {
   return {};
 }
 
+// Writes one artifact of the bundle (and the folders its path names). A full volume costs only
+// this artifact: its file is removed and the record says why, so that what fitted can still be
+// sealed. Any other failure ends the bundle.
+core::Status writeArtifact(const Artifact& artifact, const std::string& tempDir,
+                           std::vector<std::string>& folders, ArtifactRecord& record,
+                           uint64_t& bytesWritten) {
+  for (std::size_t slash = artifact.path.find('/'); slash != std::string::npos;
+       slash = artifact.path.find('/', slash + 1)) {
+    std::string folder = tempDir + "/" + artifact.path.substr(0, slash);
+    bool created = false;
+    if (auto made = fileio::makePrivateDir(folder, true, created); !made.ok()) return made;
+    if (created) folders.push_back(folder);
+  }
+  std::string file = tempDir + "/" + artifact.path;
+  uint64_t before = bytesWritten;
+  auto written = fileio::writeNewFile(file, artifact.bytes, bytesWritten);
+  if (written.ok()) {
+    record.size = artifact.bytes.size();
+    record.sha256 = core::sha256Hex(artifact.bytes);
+    return {};
+  }
+  if (written.error().code != core::ErrorCode::kNoSpace) return written;
+  ::unlink(file.c_str());
+  bytesWritten = before;
+  record.error = (record.error.empty() ? "" : record.error + "; ") +
+                 "not stored: no space left on the evidence volume";
+  return {};
+}
+
 // Writes the bundle into the temporary folder. Fills `result`'s artifacts, phase, manifest
 // digest and byte count as it goes.
 core::Status writeBundle(const SnapshotContent& content, const std::string& tempDir,
                         const Signer* signer, WriteResult& result) {
   std::vector<std::string> folders = {tempDir};
   std::string partialReason;
+  size_t noSpace = 0;
   for (const Artifact& artifact : content.artifacts) {
     ArtifactRecord record{artifact.path, artifact.collector, {}, artifact.error, 0};
     if (!artifact.error.empty()) {
@@ -102,23 +134,17 @@ core::Status writeBundle(const SnapshotContent& content, const std::string& temp
     }
     // A failed collector may still have got something (a truncated log): keep what there is.
     if (artifact.error.empty() || !artifact.bytes.empty()) {
-      for (std::size_t slash = artifact.path.find('/'); slash != std::string::npos;
-           slash = artifact.path.find('/', slash + 1)) {
-        std::string folder = tempDir + "/" + artifact.path.substr(0, slash);
-        bool created = false;
-        if (auto made = fileio::makePrivateDir(folder, true, created); !made.ok())
-          return made;
-        if (created)
-          folders.push_back(folder);
-      }
-      auto written =
-          fileio::writeNewFile(tempDir + "/" + artifact.path, artifact.bytes, result.bytesWritten);
-      if (!written.ok())
-        return written;
-      record.size = artifact.bytes.size();
-      record.sha256 = core::sha256Hex(artifact.bytes);
+      auto written = writeArtifact(artifact, tempDir, folders, record, result.bytesWritten);
+      if (!written.ok()) return written;
+      if (record.sha256.empty()) ++noSpace;  // it did not fit
     }
     result.artifacts.push_back(std::move(record));
+  }
+  if (noSpace > 0) {
+    result.errorCode = core::ErrorCode::kNoSpace;
+    std::string why = "no space left on the evidence volume: " + std::to_string(noSpace) +
+                      " artifact" + (noSpace == 1 ? "" : "s") + " not stored";
+    partialReason = partialReason.empty() ? why : why + "; " + partialReason;
   }
 
   SnapshotPhase phase = partialReason.empty() ? SnapshotPhase::kComplete : SnapshotPhase::kPartial;
@@ -140,7 +166,9 @@ core::Status writeBundle(const SnapshotContent& content, const std::string& temp
       return synced;
   }
   result.phase = phase;
-  result.reason = partialReason.empty() ? "" : "collectors failed: " + partialReason;
+  result.reason = partialReason.empty() ? ""
+                  : noSpace > 0 ? partialReason
+                                : "collectors failed: " + partialReason;
   result.manifestSha256 = core::sha256Hex(manifestBytes);
   return {};
 }
@@ -175,7 +203,14 @@ WriteResult failed(const core::Error& error, WriteResult result = {}) {
 FileStore::FileStore(std::string evidenceDir, std::unique_ptr<Signer> signer)
     : evidenceDir_(std::move(evidenceDir)),
       signer_(std::move(signer)),
-      ledger_(prepareEvidenceDir(evidenceDir_)) {}
+      ledger_(prepareEvidenceDir(evidenceDir_)) {
+  auto recovered = recovery::recoverInterruptedWrites(evidenceDir_, ledger_);
+  if (recovered.quarantined + recovered.recorded > 0) {
+    core::log::warn("recovered from interrupted evidence writes",
+                    {{"quarantined", static_cast<uint64_t>(recovered.quarantined)},
+                     {"recorded", static_cast<uint64_t>(recovered.recorded)}});
+  }
+}
 
 WriteResult FileStore::write(const SnapshotContent& content) {
   if (std::string problem = validate(content); !problem.empty()) {

@@ -195,6 +195,9 @@ class Checker {
       if (artifact.sha256.empty()) {
         if (present)
           problem(file, "file present, but the manifest records no stored file");
+        report_.notCaptured.push_back({file.string(), artifact.error.empty()
+                                                          ? "not stored"
+                                                          : artifact.error});
         continue;
       }
       if (!present) {
@@ -327,6 +330,12 @@ void verifyEvidenceFolder(const fs::path& root, Checker& checker, VerifyReport& 
     fs::path nsDir = root / ns;
     if (ns == kCustodyLedgerFileName)
       continue;
+    if (ns == ".quarantine" && typeOf(nsDir) == fs::file_type::directory) {
+      // Interrupted captures podmortem moved aside at start-up: never sealed, not evidence.
+      report.notes.push_back(".quarantine holds the temporary folders of interrupted captures "
+                             "(never sealed; not checked)");
+      continue;
+    }
     fs::file_type nsType = typeOf(nsDir);
     if (nsType == fs::file_type::symlink) {
       checker.problem(nsDir, "symlink in the evidence folder (not followed)");

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -217,8 +218,12 @@ class AdmissionHandler::Impl {
       auto& held = answer->captures[index];
       auto capture = policy::captureRequestFor(firing, answer->request, pod,
                                                std::chrono::system_clock::now());
+      // Collectors stop a little before the answer must go, so that the bundle is sealed and
+      // the answer can say what it holds rather than "still being captured".
+      auto collectUntil = started + held.hold - std::clamp(held.hold / 10, milliseconds(50),
+                                                           milliseconds(500));
       auto ticket = capture_.capture(
-          std::move(capture), started + held.hold,
+          std::move(capture), collectUntil,
           [this, answer, index](const controller::CaptureOutcome& outcome) {
             bool last = false;
             {
@@ -244,17 +249,20 @@ class AdmissionHandler::Impl {
       for (const auto& capture : answer->captures) {
         const auto& policyName = capture.policy->name;
         snapshots += (snapshots.empty() ? "" : ",") + policyName + "=" + capture.snapshotId;
-        if (capture.outcome) {
+        if (capture.outcome && !capture.outcome->cutShort) {
           warnings.push_back(capture.outcome->warning);
           continue;
         }
+        // The hold ran out: the bundle was sealed with what was in hand (or is still being
+        // written), and the policy says whether the deletion may go on without the rest.
         auto onTimeout = capture.policy->actions.snapshot->onTimeout;
         metrics_.holdTimeouts.Add({{"on_timeout", std::string(policy::toString(onTimeout))}})
             .Increment();
         if (onTimeout == policy::OnTimeout::kDeny) {
           denial = holdTimeoutDenial(capture.snapshotId, policyName, capture.hold);
         } else {
-          warnings.push_back(holdTimeoutWarning(capture.snapshotId, policyName));
+          warnings.push_back(capture.outcome ? capture.outcome->warning
+                                             : holdTimeoutWarning(capture.snapshotId, policyName));
         }
       }
     }

@@ -335,3 +335,53 @@ TEST_F(EvidenceStoreTest, EightConcurrentWritersProduceValidChain) {
 
 }  // namespace
 }  // namespace podmortem::controller
+
+namespace podmortem::controller {
+namespace {
+
+// What a SIGKILL can leave behind, set right at the next start: a temporary folder (moved to
+// .quarantine, out of verify's way) and a sealed bundle the ledger does not name (recorded).
+TEST_F(EvidenceStoreTest, ARestartQuarantinesInterruptedWritesAndRecordsOrphanedBundles) {
+  std::string orphanId;
+  {
+    evidence::FileStore store(dir_, nullptr);
+    ASSERT_EQ(store.write(content()).phase, evidence::SnapshotPhase::kComplete);
+    auto orphan = store.write(content());
+    ASSERT_EQ(orphan.phase, evidence::SnapshotPhase::kComplete);
+    orphanId = fs::path(orphan.bundlePath).filename().string();
+  }
+  // The crash: the orphan's ledger line never made it, and another capture was mid-write.
+  std::string ledgerPath = dir_ + "/custody.jsonl";
+  std::string ledger;
+  {
+    std::ifstream in(ledgerPath);
+    ledger.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ledger = ledger.substr(0, ledger.find('\n') + 1);
+  {
+    std::ofstream out(ledgerPath, std::ios::trunc);
+    out << ledger;
+  }
+  fs::path temporary = fs::path(dir_) / "shop" / "web-0" / (".tmp-" + evidence::newSnapshotId());
+  fs::create_directories(temporary);
+  std::ofstream(temporary / "pod.json") << "{\"kind\":\"Po";
+  auto before = evidence::verifyEvidence(dir_, nullptr);
+  EXPECT_FALSE(before.ok()) << "verify sees the crash's traces before the restart";
+
+  evidence::FileStore restarted(dir_, nullptr);
+  EXPECT_FALSE(fs::exists(temporary));
+  EXPECT_EQ(std::distance(fs::recursive_directory_iterator(fs::path(dir_) / ".quarantine"),
+                          fs::recursive_directory_iterator()),
+            4) << "shop/, web-0/, the moved folder and its partial file";
+  auto after = evidence::verifyEvidence(dir_, nullptr);
+  for (const auto& problem : after.problems) ADD_FAILURE() << problem.path << ": " << problem.message;
+  EXPECT_EQ(after.ledgerEntries, 2u);
+  EXPECT_EQ(after.snapshotsChecked, 2u);
+  ASSERT_EQ(restarted.write(content()).phase, evidence::SnapshotPhase::kComplete);
+  auto continued = evidence::verifyEvidence(dir_, nullptr);
+  EXPECT_TRUE(continued.ok());
+  EXPECT_EQ(continued.ledgerEntries, 3u) << "the chain goes on after the recovery";
+}
+
+}  // namespace
+}  // namespace podmortem::controller

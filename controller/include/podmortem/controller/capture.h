@@ -20,6 +20,9 @@ enum class CapturePhase { kComplete, kPartial, kFailed };
 struct CaptureOutcome {
   std::string snapshotId;
   CapturePhase phase = CapturePhase::kFailed;
+  // Sealed at its deadline before every collector was done: for a held answer, the hold ran
+  // out (the policy's onTimeout applies), though what was in hand is sealed.
+  bool cutShort = false;
   // One short line for whoever triggered the capture (kubectl prints it as "Warning: ..."):
   // the snapshot id and a reason, never a server-side path; the details are in the manifest.
   std::string warning;

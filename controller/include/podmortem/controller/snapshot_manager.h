@@ -17,6 +17,7 @@ struct SnapshotOutcome {
   std::string snapshotId;
   evidence::WriteResult result;
   size_t artifactsStored = 0;  // artifacts without an error
+  bool cutShort = false;       // sealed at its deadline (or a stop) before every collector was done
 };
 
 using SnapshotCallback = std::function<void(const SnapshotOutcome&)>;

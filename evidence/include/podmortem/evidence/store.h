@@ -22,7 +22,10 @@ inline constexpr std::string_view kSignatureFileName = "manifest.json.sig";
 inline constexpr std::string_view kTempPrefix = ".tmp-";
 
 // Bundles in <evidenceDir>/<namespace>/<pod>/<snapshot-id>/, written under .tmp-<id> beside the
-// final name, fsync'd and renamed into place, then recorded in <evidenceDir>/custody.jsonl.
+// final name, fsync'd and renamed into place, then recorded in <evidenceDir>/custody.jsonl. On a
+// full volume a bundle keeps the artifacts that fitted (Partial, each missing one says why).
+// At construction, what a crash interrupted is set right: temporary folders go to
+// <evidenceDir>/.quarantine/, sealed bundles the ledger does not name are recorded.
 class FileStore final : public Store {
  public:
   // Creates evidenceDir (0700) if missing and opens the custody ledger; throws

@@ -19,6 +19,9 @@ struct VerifyReport {
   std::size_t ledgerEntries = 0;
   std::size_t signaturesChecked = 0;
   std::vector<VerifyProblem> problems;
+  // Artifacts a Partial or Failed bundle's manifest lists as not captured, with the manifest's
+  // reason (a collector failed, the volume was full): what the evidence lacks, not tampering.
+  std::vector<VerifyProblem> notCaptured;
   // Things a reader should know that are not problems, e.g. "signatures were not checked".
   std::vector<std::string> notes;
   // SHA-256 of the ledger's last line. The chain protects every line but the last; writing
