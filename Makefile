@@ -9,10 +9,12 @@ CONFIG ?= examples/local.yaml
 # ccache hits across clones in other folders (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 0
 IMAGE_BUILD_DIR ?= build-image
 IMAGE_ROOT ?= build-image/rootfs
 
-.PHONY: all deps build run test test-release test-asan test-image demo bench-admission bench-audit format clean
+.PHONY: all deps build run test test-release test-asan test-image fuzz demo bench-admission bench-audit format clean
 
 all: build
 
@@ -51,6 +53,15 @@ test-image: deps
 	./scripts/image-build.sh $(IMAGE_BUILD_DIR) $(IMAGE_ROOT)
 	bash tests/image_test.sh . $(IMAGE_BUILD_DIR)/podmortem
 
+# The fuzz targets (tests/fuzz/) built with clang and libFuzzer into build-fuzz/; with
+# FUZZ_SECONDS=N each runs N seconds on its corpus and the table of executions, corpus size and
+# crashes is printed (a crash fails the target).
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPODMORTEM_FUZZ=ON -DPODMORTEM_BUILD_TESTS=OFF -DPODMORTEM_WERROR=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) -j$(JOBS)
+	@if [ "$(FUZZ_SECONDS)" != "0" ]; then ./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS); fi
+
 # The one-minute tour, against the server `make run` started (run it in another terminal).
 demo:
 	./scripts/demo.sh
@@ -65,4 +76,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(IMAGE_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(IMAGE_BUILD_DIR) $(FUZZ_DIR)

@@ -152,15 +152,31 @@ void KeyTable::loadInto(void* root, const std::string& file) const {
   } catch (const YAML::Exception& error) {
     throw ConfigError(file + ": not valid YAML: " + error.what());
   }
+  walkDocument(root, document, file, fs::absolute(fs::path(file)).parent_path());
+}
+
+void KeyTable::parseInto(void* root, std::string_view yaml, const std::string& name,
+                         const fs::path& base) const {
+  YAML::Node document;
+  try {
+    document = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(name + ": not valid YAML: " + error.what());
+  }
+  walkDocument(root, document, name, base);
+}
+
+// Errors of the walk carry the file's (or text's) name in front.
+void KeyTable::walkDocument(void* root, const YAML::Node& document, const std::string& name,
+                            const fs::path& base) const {
   if (document.IsNull()) return;
-  if (!document.IsMap()) throw ConfigError(file + ": expected a map of settings at the top level");
-  fs::path base = fs::absolute(fs::path(file)).parent_path();
+  if (!document.IsMap()) throw ConfigError(name + ": expected a map of settings at the top level");
   try {
     YamlWalk(*this, root, base).walk(document, "");
   } catch (const ConfigError& error) {
-    throw ConfigError(file + ": " + error.what());
+    throw ConfigError(name + ": " + error.what());
   } catch (const YAML::Exception& error) {
-    throw ConfigError(file + ": " + error.what());
+    throw ConfigError(name + ": " + error.what());
   }
 }
 

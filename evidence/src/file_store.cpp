@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "file_io.h"
-#include "manifest.h"
+#include "podmortem/evidence/manifest.h"
 #include "recovery.h"
 #include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/log.h"

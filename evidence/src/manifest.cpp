@@ -1,4 +1,4 @@
-#include "manifest.h"
+#include "podmortem/evidence/manifest.h"
 
 #include <array>
 

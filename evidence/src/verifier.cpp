@@ -8,7 +8,7 @@
 #include <set>
 
 #include "file_io.h"
-#include "manifest.h"
+#include "podmortem/evidence/manifest.h"
 #include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/sha256.h"
 #include "podmortem/evidence/artifact_path.h"

@@ -101,16 +101,21 @@ std::optional<Connection> inClusterConnection(const std::string& serviceAccountD
 }
 
 Connection kubeconfigConnection(const std::string& path, const std::string& contextName) {
+  auto text = readWholeFile(path);
+  if (!text) throw ConfigError(path + ": cannot read the kubeconfig");
+  return kubeconfigConnectionFromText(*text, path, fs::absolute(fs::path(path)).parent_path(),
+                                      contextName);
+}
+
+Connection kubeconfigConnectionFromText(std::string_view text, const std::string& path,
+                                        const fs::path& base, const std::string& contextName) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot read the kubeconfig");
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& error) {
     throw ConfigError(path + ": not valid YAML: " + error.what());
   }
   try {
-    fs::path base = fs::absolute(fs::path(path)).parent_path();
     std::string name = contextName.empty() ? scalar(root, "current-context") : contextName;
     if (name.empty()) throw ConfigError(path + ": no current-context and no context given");
     YAML::Node context = namedEntry(root["contexts"], name, "context", path);

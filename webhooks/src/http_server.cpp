@@ -1,6 +1,7 @@
 #include "podmortem/webhooks/http_server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -407,6 +408,21 @@ class EventLoop {
     thread_ = std::thread([this] { context_.run(); });
   }
 
+  // A connected socket that did not come through the acceptor (a socketpair end): served like
+  // an accepted one, on this loop.
+  void adopt(int fd) {
+    net::post(context_, [this, fd] {
+      tcp::socket socket(context_);
+      beast::error_code ec;
+      socket.assign(tcp::v4(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        return;
+      }
+      admit(std::move(socket));
+    });
+  }
+
   void stopAccepting() {
     net::post(context_, [this] {
       beast::error_code ec;
@@ -527,6 +543,14 @@ class HttpServer::Impl {
 
   uint16_t port() const { return port_; }
 
+  void serveConnection(int fd) {
+    if (!running_ || loops_.empty()) {
+      ::close(fd);
+      return;
+    }
+    loops_.front()->adopt(fd);
+  }
+
   void shutdown(std::chrono::milliseconds grace) {
     if (!running_) return;
     running_ = false;
@@ -576,6 +600,8 @@ HttpServer::~HttpServer() = default;
 void HttpServer::start() { impl_->start(); }
 
 uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::serveConnection(int fd) { impl_->serveConnection(fd); }
 
 void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
 

@@ -22,11 +22,16 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "podmortem/core/result.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace podmortem::core {
 
@@ -226,12 +231,16 @@ class KeyTable {
  protected:
   void addEntry(std::string key, Entry entry);
   void loadInto(void* root, const std::string& file) const;
+  void parseInto(void* root, std::string_view yaml, const std::string& name,
+                 const std::filesystem::path& base) const;
   void setInto(void* root, const std::string& key, const std::string& value) const;
   std::vector<ConfigKey> describe(const void* defaults) const;
 
  private:
   void apply(void* root, const std::string& key, const std::string& value,
              const std::filesystem::path& base) const;
+  void walkDocument(void* root, const YAML::Node& document, const std::string& name,
+                    const std::filesystem::path& base) const;
   std::map<std::string, Entry> entries_;
   friend class YamlWalk;
 };
@@ -269,6 +278,15 @@ class ConfigSchema : public detail::KeyTable {
   Root load(const std::string& file) const {
     Root root;
     loadInto(&root, file);
+    return root;
+  }
+
+  // The same from YAML text; `name` stands for the file in errors, relative paths are taken
+  // against `base`.
+  Root parse(std::string_view yaml, const std::string& name,
+             const std::filesystem::path& base) const {
+    Root root;
+    parseInto(&root, yaml, name, base);
     return root;
   }
 

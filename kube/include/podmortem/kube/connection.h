@@ -1,8 +1,10 @@
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "podmortem/kube/settings.h"
 
@@ -39,6 +41,11 @@ std::optional<Connection> inClusterConnection(
 // ConfigError naming the file and what is wrong; an `exec` or `auth-provider` credential
 // plugin is refused with a clear "not supported".
 Connection kubeconfigConnection(const std::string& path, const std::string& context = "");
+// The same from the kubeconfig's text: `path` names it in errors, files it refers to are taken
+// relative to `base`.
+Connection kubeconfigConnectionFromText(std::string_view text, const std::string& path,
+                                        const std::filesystem::path& base,
+                                        const std::string& context = "");
 
 // $KUBECONFIG (first entry), else ~/.kube/config, when the file exists.
 std::optional<std::string> defaultKubeconfigPath();

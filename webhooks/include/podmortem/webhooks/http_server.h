@@ -51,6 +51,11 @@ class HttpServer {
   void start();
   uint16_t port() const;
 
+  // Serves a socket that is already connected (one end of a socketpair) as if it had been
+  // accepted: the connection handling as a whole without a network, for fuzzing and tests. The
+  // server owns `fd` from here on. Only after start().
+  void serveConnection(int fd);
+
   // Stops accepting, lets requests already read finish (their answers are written) for at most
   // `grace`, then closes everything and joins the threads.
   void shutdown(std::chrono::milliseconds grace);

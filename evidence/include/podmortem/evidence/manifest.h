@@ -1,7 +1,7 @@
 #pragma once
 
-// Private to the controller library: manifest.json as the store writes it and the verifier
-// reads it, kept in one place so the two cannot drift apart.
+// manifest.json as the store writes it and the verifier (and anyone reading a bundle) reads it,
+// kept in one place so the two cannot drift apart.
 
 #include <chrono>
 #include <nlohmann/json.hpp>
