@@ -12,11 +12,13 @@ build_only=false
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-system-dev libssl-dev
-  libcpprest-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
+  libcpprest-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libyaml-dev
   prometheus-cpp-dev
 )
 if ! $build_only; then
   packages+=(libgtest-dev libgmock-dev openssl curl jq yq prometheus wrk nginx-light)
+  # make fuzz: clang with libFuzzer and the sanitizer runtimes.
+  packages+=(clang libclang-rt-14-dev)
   # node and npm run the schema tests; a node that was installed some other way is kept.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)

@@ -5,8 +5,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "podmortem/core/duration.h"
+#include "podmortem/core/yaml.h"
 
 namespace podmortem::core {
 
@@ -144,26 +147,17 @@ void KeyTable::apply(void* root, const std::string& key, const std::string& valu
 }
 
 void KeyTable::loadInto(void* root, const std::string& file) const {
-  YAML::Node document;
-  try {
-    document = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(file + ": cannot read the file");
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(file + ": not valid YAML: " + error.what());
-  }
-  walkDocument(root, document, file, fs::absolute(fs::path(file)).parent_path());
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file + ": cannot read the file");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  parseInto(root, text, file, fs::absolute(fs::path(file)).parent_path());
 }
 
 void KeyTable::parseInto(void* root, std::string_view yaml, const std::string& name,
                          const fs::path& base) const {
-  YAML::Node document;
-  try {
-    document = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(name + ": not valid YAML: " + error.what());
-  }
-  walkDocument(root, document, name, base);
+  auto document = loadYamlDocument(yaml);
+  if (!document.ok()) throw ConfigError(name + ": " + document.error().message);
+  walkDocument(root, *document, name, base);
 }
 
 // Errors of the walk carry the file's (or text's) name in front.

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include "podmortem/core/yaml.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -109,12 +111,9 @@ Connection kubeconfigConnection(const std::string& path, const std::string& cont
 
 Connection kubeconfigConnectionFromText(std::string_view text, const std::string& path,
                                         const fs::path& base, const std::string& contextName) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(path + ": not valid YAML: " + error.what());
-  }
+  auto loaded = core::loadYamlDocument(text);
+  if (!loaded.ok()) throw ConfigError(path + ": " + loaded.error().message);
+  YAML::Node root = *loaded;
   try {
     std::string name = contextName.empty() ? scalar(root, "current-context") : contextName;
     if (name.empty()) throw ConfigError(path + ": no current-context and no context given");

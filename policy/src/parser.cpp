@@ -8,6 +8,7 @@
 
 #include "field_reader.h"
 #include "podmortem/core/kubernetes_names.h"
+#include "podmortem/core/yaml.h"
 #include "podmortem/policy/policy.h"
 
 namespace podmortem::policy {
@@ -650,17 +651,16 @@ void appendLoadResult(LoadResult& into, LoadResult from) {
 
 LoadResult parsePolicyDocuments(std::string_view text, const std::string& source) {
   LoadResult result;
-  std::vector<Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    PolicyProblem problem{source, "", "", "not valid YAML or JSON: " + e.msg, 0};
-    if (!e.mark.is_null())
-      problem.line = e.mark.line + 1;
-    result.problems.push_back(std::move(problem));
+  int errorLine = 0;
+  auto loaded = core::loadYamlDocuments(text, &errorLine);
+  if (!loaded.ok()) {
+    result.problems.push_back(
+        PolicyProblem{source, "", "", "not valid YAML or JSON: " + loaded.error().message,
+                      errorLine});
     result.rejected = 1;
     return result;
   }
+  const std::vector<Node>& documents = *loaded;
   for (size_t i = 0; i < documents.size(); ++i) {
     const Node& document = documents[i];
     // An empty document (a trailing "---", a file of comments) declares nothing.
