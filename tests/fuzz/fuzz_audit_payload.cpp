@@ -9,8 +9,10 @@
 using namespace podmortem;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static policy::CorrelationWindow window(policy::CorrelationWindow::Options{
-      std::chrono::hours(1), 10'000, "", 64ull << 20});
+  // A window of its own per input, small: what one batch does to an index, not how a full one
+  // evicts (the correlation window's own tests cover that).
+  policy::CorrelationWindow window(
+      policy::CorrelationWindow::Options{std::chrono::hours(1), 256, "", 64ull << 20});
   std::string body;
   body.reserve(size + 64);
   body.assign(reinterpret_cast<const char*>(data), size);

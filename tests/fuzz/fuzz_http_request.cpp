@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -65,14 +66,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     short events = POLLIN;
     if (written < size) events |= POLLOUT;
     pollfd poller{fds[1], events, 0};
-    if (::poll(&poller, 1, 10'000) <= 0) std::abort();  // the server neither read nor answered
+    int ready = ::poll(&poller, 1, 10'000);
+    // libFuzzer's timeout alarm interrupts poll now and then: not the server's doing.
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) std::abort();  // ten seconds and the server neither read nor answered
     if ((poller.revents & POLLOUT) != 0) {
       ssize_t n = ::send(fds[1], data + written, size - written, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
       written = n <= 0 ? size : written + static_cast<size_t>(n);
       if (written == size) ::shutdown(fds[1], SHUT_WR);
     }
     if ((poller.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       ssize_t n = ::recv(fds[1], buffer, sizeof buffer, 0);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       answer.append(buffer, static_cast<size_t>(n));
     }

@@ -19,6 +19,24 @@ TEST(LoadYaml, AFlowCollectionFollowedByACommaIsRefusedInsteadOfHanging) {
   }
 }
 
+TEST(LoadYaml, TagsAnchorsAliasesAndComplexKeysAreRefused) {
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"! o\n,", "tags (!tag) are not supported"},
+      {"! c\n? ", "tags (!tag) are not supported"},
+      {"a: !!str 1", "tags (!tag) are not supported"},
+      {"a: &x 1\nb: *x", "anchors (&name) are not supported"},
+      {"? [a]\n: b", "complex keys (? key) are not supported"},
+      {"{[a]: b}", "complex keys (? key) are not supported"},
+  };
+  for (const auto& [text, why] : cases) {
+    auto loaded = loadYamlDocuments(text);
+    ASSERT_FALSE(loaded.ok()) << text;
+    EXPECT_NE(loaded.error().message.find(why), std::string::npos)
+        << text << " -> " << loaded.error().message;
+  }
+  EXPECT_TRUE(loadYamlDocuments("a: {b: [1, {c: d}]}\ne:\n  - f: g\n").ok());
+}
+
 TEST(LoadYaml, NestingDeeperThanTheLimitIsRefused) {
   std::string deep(kMaxYamlDepth + 1, '[');
   deep += std::string(kMaxYamlDepth + 1, ']');
