@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 0
 IMAGE_BUILD_DIR ?= build-image
 IMAGE_ROOT ?= build-image/rootfs
 
-.PHONY: all deps build run test test-release test-asan test-image fuzz demo bench-admission bench-audit format clean
+.PHONY: all deps build run test test-release test-asan test-image test-fuzz fuzz demo bench-admission bench-audit format clean
 
 all: build
 
@@ -34,8 +34,9 @@ run: build
 	./$(BUILD_DIR)/podmortem serve --config $(CONFIG)
 
 # Every test, twice: the Release build (warnings are errors) and an ASan+UBSan build; then the
-# container image's build stage, run as the script the Dockerfile runs.
-test: deps test-release test-asan test-image
+# container image's build stage, run as the script the Dockerfile runs; then each fuzz target
+# for 20 seconds on its seeds.
+test: deps test-release test-asan test-image test-fuzz
 
 test-release: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j$(JOBS)
@@ -61,6 +62,9 @@ fuzz: deps
 	  -DPODMORTEM_FUZZ=ON -DPODMORTEM_BUILD_TESTS=OFF -DPODMORTEM_WERROR=OFF $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_DIR) -j$(JOBS)
 	@if [ "$(FUZZ_SECONDS)" != "0" ]; then ./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS); fi
+
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 # The one-minute tour, against the server `make run` started (run it in another terminal).
 demo:

@@ -3,10 +3,11 @@
 # fixtures) with its dictionary, and prints executions, corpus size and crashes per target.
 # Exits 1 when a target crashed; the input is under BUILD/crashes/<target>/ (add it to
 # tests/fuzz/regressions/<target>/ once fixed: the ordinary test build replays it).
-# Usage: run.sh BUILD SECONDS
+# Usage: run.sh BUILD SECONDS [RUNS]   (RUNS: stop each target after that many executions)
 set -euo pipefail
 build=$1
 seconds=$2
+runs_limit=${3:-0}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source_dir="$(cd "$here/../.." && pwd)"
 fixtures="${PODMORTEM_FIXTURES_DIR:-$source_dir/../shared/fixtures}"
@@ -24,6 +25,7 @@ for target in admission_review audit_payload policy config kubeconfig evidence_r
   # -rss_limit_mb: the HTTP target runs a server; leaks are checked by the ASan test build.
   if ! "$build/fuzz/fuzz_$target" "$corpus" "$build/fuzz-seeds/$target" \
       -dict="$here/dict/${dict[$target]}.dict" -max_total_time="$seconds" -timeout=25 \
+      $( ((runs_limit > 0)) && echo "-runs=$runs_limit") \
       -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 \
       -artifact_prefix="$crashes/" >"$log" 2>&1; then
     status=1
