@@ -21,6 +21,7 @@
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/admission_handler.h"
 #include "podmortem/webhooks/audit_handler.h"
+#include "podmortem/webhooks/audit_indexer.h"
 #include "podmortem/webhooks/cpu_check.h"
 #include "podmortem/webhooks/http_metrics.h"
 #include "podmortem/webhooks/http_server.h"
@@ -57,6 +58,7 @@ class Application::Impl {
     startAuditWindow();
     startCapture();
     startAuditIngest();
+    startAdmission();
     serving_ = prepareServingCertificate(config_.tls, config_.runtime.stateDir,
                                          kubernetes_ ? &kubernetes_->client() : nullptr,
                                          kubernetes_ ? kubernetes_->namespaceName() : "");
@@ -84,6 +86,8 @@ class Application::Impl {
     if (policyWatcher_) policyWatcher_->stop();
     if (windowExpiry_) windowExpiry_->stop();
     auditHandler_.reset();
+    auditIndexer_.reset();  // indexes what is queued first
+    journal_.reset();
     auditRunner_.reset();
     snapshots_.reset();
     admission_.reset();
@@ -205,7 +209,11 @@ class Application::Impl {
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
     capture_ = std::make_unique<controller::CaptureService>(*snapshots_, podCache_);
+  }
+
+  void startAdmission() {
     webhooks::AdmissionHandler::Options admissionOptions;
+    admissionOptions.journal = journal_.get();
     admissionOptions.correlation = window_.get();
     if (kubernetes_) {
       admissionOptions.namespaceLabels = [this](std::string_view ns) {
@@ -240,9 +248,6 @@ class Application::Impl {
     const auto& audit = config_.audit;
     webhooks::AuditHandler::Options options;
     options.auth = audit.auth;
-    options.queueBatches = audit.queueBatches;
-    options.queueBytes = audit.queueBytes;
-    options.maxEventBytes = audit.maxEventBytes;
     switch (audit.auth) {
       case webhooks::AuditAuth::kDisabled:
         log::info("audit ingest is off until audit.auth is set (mtls, token or none)");
@@ -275,11 +280,18 @@ class Application::Impl {
     }
     auditRunner_ = std::make_unique<controller::AuditTriggerRunner>(
         policies_, *snapshots_, podCache_, *window_, std::move(runnerHooks));
-    auditHandler_ = std::make_unique<webhooks::AuditHandler>(
-        auditOptions(), *window_, auditMetrics_, [this](const policy::AuditEvent& event) {
+    webhooks::AuditIndexer::Options indexing;
+    indexing.queueBatches = config_.audit.queueBatches;
+    indexing.queueBytes = config_.audit.queueBytes;
+    indexing.maxEventBytes = config_.audit.maxEventBytes;
+    auditIndexer_ = std::make_unique<webhooks::AuditIndexer>(
+        indexing, *window_, auditMetrics_, [this](const policy::AuditEvent& event) {
           if (hooks_.auditEventObserver) hooks_.auditEventObserver(event);
           auditRunner_->onEvent(event);
         });
+    journal_ = std::make_unique<webhooks::LocalAuditJournal>(*auditIndexer_);
+    auditHandler_ =
+        std::make_unique<webhooks::AuditHandler>(auditOptions(), *journal_, auditMetrics_);
   }
 
   std::vector<Route> webhookRoutes() {
@@ -329,6 +341,8 @@ class Application::Impl {
   std::unique_ptr<controller::CaptureService> capture_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
   std::unique_ptr<controller::AuditTriggerRunner> auditRunner_;
+  std::unique_ptr<webhooks::AuditIndexer> auditIndexer_;
+  std::unique_ptr<policy::AuditJournal> journal_;
   std::unique_ptr<webhooks::AuditHandler> auditHandler_;
   std::atomic<bool> ready_{false};
   std::unique_ptr<webhooks::HttpServer> webhookServer_;

@@ -317,3 +317,51 @@ TEST(AdmissionTest, PodNamesThatAreNotKubernetesNamesNeverBecomePaths) {
 
 }  // namespace
 }  // namespace podmortem::testing
+
+namespace podmortem::testing {
+namespace {
+
+// The API server sends its audit events in batches seconds apart: an exec followed at once by a
+// delete must still count. The CONNECT admission call records the exec itself.
+TEST(AdmissionTest, AnExecSeenAtAdmissionSatisfiesRequireAuditBeforeAnyAuditBatchArrives) {
+  REQUIRE_SHARED_FIXTURES();
+  RunningServer server(R"(
+apiVersion: podmortem.io/v1alpha1
+kind: ForensicPolicy
+metadata: {name: exec-then-delete}
+spec:
+  triggers:
+    - {source: admission, operations: [DELETE], resources: [pods]}
+  correlation:
+    window: 100000h
+    requireAudit: [{verbs: [get, create], resources: [pods/exec]}]
+  actions:
+    snapshot: {collectors: [pod, auditTrail], holdDeletion: 5s}
+)", {}, [](cli::Config& config) { config.correlation.window = std::chrono::hours(100'000); });
+  auto http = server.client();
+  const std::string dir = "kube-apiserver-1.21/admission/";
+  auto exec = http.post("/validate?timeout=10s",
+                        readFile(sharedFixture(dir + "02-connect-exec-checkout-by-mallory.json")));
+  ASSERT_EQ(exec.status, 200u);
+  ASSERT_TRUE(eventually([&] {
+    auto text = server.metricsClient().get("/metrics").body;
+    return metricValue(text, "podmortem_admission_connects_recorded_total") == 1 &&
+           metricValue(text, "podmortem_audit_events_total{result=\"accepted\"}") == 1;
+  }));
+  auto deletion = http.post(
+      "/validate?timeout=10s",
+      readFile(sharedFixture(dir + "05-delete-pod-checkout-graceful-by-mallory.json")));
+  ASSERT_EQ(deletion.status, 200u);
+  std::string warning = parseJson(deletion.body)["response"]["warnings"][0];
+  EXPECT_NE(warning.find("captured (policy exec-then-delete"), std::string::npos) << warning;
+  ASSERT_EQ(server.snapshots().size(), 1u);
+  auto trail = readFile(server.snapshots()[0] / "audit-trail.jsonl");
+  auto event = parseJson(trail.substr(0, trail.find('\n')));
+  EXPECT_EQ(event["annotations"]["podmortem.io/source"], "admission") << trail;
+  EXPECT_EQ(event["user"]["username"], "mallory");
+  EXPECT_EQ(event["objectRef"]["subresource"], "exec");
+  EXPECT_EQ(event["requestObject"]["command"][0], "sh") << "the command is kept";
+}
+
+}  // namespace
+}  // namespace podmortem::testing

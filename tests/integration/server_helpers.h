@@ -28,13 +28,15 @@ inline double auditEvents(RunningServer& server, const std::string& result) {
                      "podmortem_audit_events_total{result=\"" + result + "\"}");
 }
 
-// Waits until every accepted batch was indexed: the queue is empty and the counter settled.
+// Waits until every accepted record was indexed: the queue is empty, and the records indexed are
+// the batches accepted plus the execs recorded at admission.
 inline void waitForIndexing(RunningServer& server) {
   ASSERT_TRUE(eventually([&] {
     auto text = server.metricsClient().get("/metrics").body;
     return metricValue(text, "podmortem_audit_queue_depth") == 0 &&
            metricValue(text, "podmortem_audit_ingest_duration_seconds_count") ==
-               metricValue(text, "podmortem_audit_batches_total{code=\"200\"}");
+               metricValue(text, "podmortem_audit_batches_total{code=\"200\"}") +
+                   metricValue(text, "podmortem_admission_connects_recorded_total");
   }));
 }
 

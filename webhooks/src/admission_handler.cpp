@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "admission_answer.h"
+#include "admission_event.h"
 #include "admission_review.h"
 #include "podmortem/core/duration.h"
+#include "podmortem/core/log.h"
 #include "podmortem/policy/firing.h"
 #include "podmortem/webhooks/http_metrics.h"
 
@@ -74,6 +76,7 @@ class AdmissionHandler::Impl {
       return reject(respond, request, decoded.error().message);
     }
     if (!request.isPod()) return allowNow(respond, request, started, {});
+    recordConnect(request);  // whatever policy may ask about this exec later
     if (request.operation == "DELETE" && request.subResource.empty() &&
         request.oldObjectJson.empty()) {
       return reject(respond, request, "request.oldObject is missing for a pod DELETE");
@@ -116,6 +119,22 @@ class AdmissionHandler::Impl {
   }
 
  private:
+  // An exec, attach or port-forward goes into the correlation window at once (see
+  // Options::journal); a dry run changed nothing.
+  void recordConnect(const policy::AdmissionRequest& request) {
+    if (options_.journal == nullptr || request.operation != "CONNECT" || !request.canCapture() ||
+        request.dryRun) {
+      return;
+    }
+    options_.journal->append(policy::AuditJournal::Kind::kAdmissionEvent,
+                             admissionAuditEvent(request, std::chrono::system_clock::now()),
+                             [this, uid = request.uid](core::Status stored) {
+                               if (stored.ok()) return metrics_.connectsRecorded.Increment();
+                               core::log::warn("could not record an exec for correlation",
+                                               {{"uid", uid}, {"error", stored.error().message}});
+                             });
+  }
+
   // Whether any policy could fire once the pod's labels are known.
   static bool mayMatch(const policy::PolicySet& set, const policy::AdmissionRequest& request,
                        const policy::Labels* namespaceLabels) {

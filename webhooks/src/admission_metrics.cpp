@@ -20,6 +20,12 @@ AdmissionMetrics::AdmissionMetrics(prometheus::Registry& registry)
                        .Name("podmortem_admission_hold_timeouts_total")
                        .Help("Held admission answers released because the capture was not done "
                              "by the hold deadline, by the policy's onTimeout.")
-                       .Register(registry)) {}
+                       .Register(registry)),
+      connectsRecorded(prometheus::BuildCounter()
+                           .Name("podmortem_admission_connects_recorded_total")
+                           .Help("Execs, attaches and port-forwards recorded into the correlation "
+                                 "window at admission, before their audit events arrive.")
+                           .Register(registry)
+                           .Add({})) {}
 
 }  // namespace podmortem::webhooks

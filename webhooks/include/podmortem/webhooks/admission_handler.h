@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "podmortem/controller/capture.h"
+#include "podmortem/policy/audit_journal.h"
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/admission_metrics.h"
@@ -26,6 +27,10 @@ class AdmissionHandler {
     // Recent audit activity, for spec.correlation.requireAudit; null: nothing is known, and a
     // policy that requires audit activity does not fire.
     const policy::CorrelationQuery* correlation = nullptr;
+    // Where an exec, attach or port-forward is recorded at once, as an audit event of its own:
+    // the API server batches its audit events for seconds, and a delete that follows an exec
+    // must not be decided before the exec is known. Null: not recorded.
+    policy::AuditJournal* journal = nullptr;
     // Labels of a namespace, from memory (never I/O: it runs on the request path); empty: not
     // known, and a policy with a namespaceSelector does not match.
     std::function<std::optional<policy::Labels>(std::string_view namespaceName)> namespaceLabels;

@@ -20,6 +20,9 @@ struct AdmissionMetrics {
   prometheus::Family<prometheus::Counter>& policyMatches;
   // podmortem_admission_hold_timeouts_total{on_timeout}: answers released by the hold deadline.
   prometheus::Family<prometheus::Counter>& holdTimeouts;
+  // podmortem_admission_connects_recorded_total: execs, attaches and port-forwards written into
+  // the correlation window at admission time (the audit batch comes seconds later).
+  prometheus::Counter& connectsRecorded;
 };
 
 }  // namespace podmortem::webhooks
