@@ -13,12 +13,14 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-system-dev libssl-dev
   libcpprest-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libyaml-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libnats-dev
 )
 if ! $build_only; then
   packages+=(libgtest-dev libgmock-dev openssl curl jq yq prometheus wrk nginx-light)
   # make fuzz: clang with libFuzzer and the sanitizer runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # The replica tests run real NATS servers (JetStream built in).
+  packages+=(nats-server)
   # node and npm run the schema tests; a node that was installed some other way is kept.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)

@@ -6,6 +6,7 @@
 
 #include "observed_metrics.h"
 #include "podmortem/cli/application_hooks.h"
+#include "podmortem/controller/audit_addenda.h"
 #include "podmortem/controller/audit_trigger_runner.h"
 #include "podmortem/controller/capture_service.h"
 #include "podmortem/controller/kubernetes.h"
@@ -19,6 +20,7 @@
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/directory_watcher.h"
 #include "podmortem/policy/policy_store.h"
+#include "podmortem/stream/shared_stream.h"
 #include "podmortem/webhooks/admission_handler.h"
 #include "podmortem/webhooks/audit_handler.h"
 #include "podmortem/webhooks/audit_indexer.h"
@@ -56,6 +58,7 @@ class Application::Impl {
     startPolicies();
     connectKubernetes();
     startAuditWindow();
+    startStream();
     startCapture();
     startAuditIngest();
     startAdmission();
@@ -85,13 +88,18 @@ class Application::Impl {
     if (metricsServer_) metricsServer_->shutdown(std::chrono::milliseconds(500));
     if (policyWatcher_) policyWatcher_->stop();
     if (windowExpiry_) windowExpiry_->stop();
+    // No more records from the stream, no more claims: followers still waiting answer now.
+    if (stream_) stream_->stop();
     auditHandler_.reset();
     auditIndexer_.reset();  // indexes what is queued first
     journal_.reset();
     auditRunner_.reset();
+    if (capture_) capture_->drain();  // claims being decided may still start captures
     snapshots_.reset();
+    addenda_.reset();  // seals what is pending
     admission_.reset();
     capture_.reset();
+    stream_.reset();
     // Last: the live collectors and the EvidenceSnapshot recorder use its client.
     if (serving_.managed) serving_.managed->stop();
     if (kubernetes_) kubernetes_->stop();
@@ -149,9 +157,24 @@ class Application::Impl {
            // Not ready until the ForensicPolicies were listed: a replica without them would let
            // protected pods go uncaptured.
            bool policiesLoaded = !kubernetes_ || kubernetes_->policiesSynced();
-           bool ready = ready_ && policiesLoaded;
+           bool windowBuilt = true;
+           nlohmann::json streamDetail;
+           if (stream_) {
+             // A restarted replica answers once its window holds the stream's history, or
+             // after stream.catchUpTimeout with the lag said here and in a metric.
+             auto health = stream_->health();
+             windowBuilt = health.caughtUp ||
+                           std::chrono::steady_clock::now() - startedAt_ >= config_.stream.catchUpTimeout;
+             streamDetail = {{"connected", health.connected},
+                             {"caughtUp", health.caughtUp},
+                             {"lagMessages", health.lagMessages}};
+             if (!health.problem.empty()) streamDetail["problem"] = health.problem;
+           }
+           bool ready = ready_ && policiesLoaded && windowBuilt;
            nlohmann::json body = {{"status", ready ? "ready" : "not ready"}};
            if (!policiesLoaded) body["reason"] = "ForensicPolicies not listed from the API server yet";
+           else if (!windowBuilt) body["reason"] = "rebuilding the audit window from the stream";
+           if (stream_) body["stream"] = std::move(streamDetail);
            if (!auditWarning_.empty()) body["warnings"] = {auditWarning_};
            HttpResponse response = jsonOk(body);
            if (!ready) response.status = 503;
@@ -199,16 +222,25 @@ class Application::Impl {
       signer = evidence::loadSigner(config_.evidence.signingKeyFile);
     }
     evidence_ = std::make_unique<evidence::FileStore>(evidenceDir(), std::move(signer));
-    auto collectors =
-        controller::CollectorRegistry::localDefaults(window_, config_.correlation.window);
+    std::function<std::string()> trailGap;
+    if (stream_) trailGap = [this] { return stream_->journal().progress().gap; };
+    auto collectors = controller::CollectorRegistry::localDefaults(
+        window_, config_.correlation.window, std::move(trailGap));
     if (kubernetes_) kubernetes_->addCollectors(collectors);
     for (const auto& collector : hooks_.collectors) collectors.add(collector);
     controller::SnapshotManager::Options options;
     options.workers = config_.capture.workers;
-    if (kubernetes_) options.observer = kubernetes_->recorder();
+    if (auto recorder = kubernetes_ ? kubernetes_->recorder() : nullptr) {
+      options.observers.push_back(std::move(recorder));  // EvidenceSnapshot records
+    }
+    addenda_ = std::make_shared<controller::AuditAddenda>(
+        *evidence_, *window_, snapshotMetrics_,
+        controller::AuditAddenda::Options{.lateness = config_.correlation.lateness});
+    options.observers.push_back(addenda_);
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
-    capture_ = std::make_unique<controller::CaptureService>(*snapshots_, podCache_);
+    capture_ = std::make_unique<controller::CaptureService>(
+        *snapshots_, podCache_, stream_ ? &stream_->claims() : nullptr);
   }
 
   void startAdmission() {
@@ -244,10 +276,24 @@ class Application::Impl {
     observeWindow(metrics_, window_);
   }
 
+  // With stream.url: audit records go through the shared NATS stream, and captures are claimed
+  // there so that one replica captures per deletion.
+  void startStream() {
+    if (!config_.stream.enabled()) return;
+    streamMetrics_ = std::make_unique<stream::StreamMetrics>(metrics_.registry());
+    stream::SharedStream::Options options;
+    options.settings = config_.stream;
+    options.window = config_.correlation.window;
+    options.replica = kube::replicaIdentity(config_.kubernetes);
+    options.claimTtl = policy::kMaxHoldDeletion + std::chrono::seconds(30);
+    stream_ = stream::SharedStream::open(std::move(options), *streamMetrics_);
+  }
+
   webhooks::AuditHandler::Options auditOptions() {
     const auto& audit = config_.audit;
     webhooks::AuditHandler::Options options;
     options.auth = audit.auth;
+    options.maxEventBytes = audit.maxEventBytes;
     switch (audit.auth) {
       case webhooks::AuditAuth::kDisabled:
         log::info("audit ingest is off until audit.auth is set (mtls, token or none)");
@@ -279,17 +325,26 @@ class Application::Impl {
       };
     }
     auditRunner_ = std::make_unique<controller::AuditTriggerRunner>(
-        policies_, *snapshots_, podCache_, *window_, std::move(runnerHooks));
+        policies_, *capture_, *snapshots_, podCache_, *window_, std::move(runnerHooks));
     webhooks::AuditIndexer::Options indexing;
     indexing.queueBatches = config_.audit.queueBatches;
     indexing.queueBytes = config_.audit.queueBytes;
     indexing.maxEventBytes = config_.audit.maxEventBytes;
     auditIndexer_ = std::make_unique<webhooks::AuditIndexer>(
-        indexing, *window_, auditMetrics_, [this](const policy::AuditEvent& event) {
+        indexing, *window_, auditMetrics_,
+        [this](const policy::AuditEvent& event, std::string_view raw) {
           if (hooks_.auditEventObserver) hooks_.auditEventObserver(event);
+          addenda_->onEvent(event, raw);
           auditRunner_->onEvent(event);
         });
-    journal_ = std::make_unique<webhooks::LocalAuditJournal>(*auditIndexer_);
+    if (stream_) {
+      journal_ = std::make_unique<webhooks::StreamAuditJournal>(stream_->journal(), *auditIndexer_);
+      stream_->startReading(
+          {[this](std::string body, bool live) { return auditIndexer_->enqueue(std::move(body), live); },
+           [this] { return auditIndexer_->batchesIndexed(); }});
+    } else {
+      journal_ = std::make_unique<webhooks::LocalAuditJournal>(*auditIndexer_);
+    }
     auditHandler_ =
         std::make_unique<webhooks::AuditHandler>(auditOptions(), *journal_, auditMetrics_);
   }
@@ -335,8 +390,11 @@ class Application::Impl {
   std::string auditWarning_;
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
   std::unique_ptr<controller::Kubernetes> kubernetes_;  // before everything that uses its client
+  std::unique_ptr<stream::StreamMetrics> streamMetrics_;
+  std::unique_ptr<stream::SharedStream> stream_;  // before the captures that claim through it
   ServingCertificate serving_;
   std::unique_ptr<evidence::FileStore> evidence_;
+  std::shared_ptr<controller::AuditAddenda> addenda_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
   std::unique_ptr<controller::CaptureService> capture_;
   std::unique_ptr<webhooks::AdmissionHandler> admission_;
@@ -345,6 +403,7 @@ class Application::Impl {
   std::unique_ptr<policy::AuditJournal> journal_;
   std::unique_ptr<webhooks::AuditHandler> auditHandler_;
   std::atomic<bool> ready_{false};
+  std::chrono::steady_clock::time_point startedAt_ = std::chrono::steady_clock::now();
   std::unique_ptr<webhooks::HttpServer> webhookServer_;
   std::unique_ptr<webhooks::HttpServer> metricsServer_;
 };

@@ -126,6 +126,11 @@ int serveCommand(Arguments& args) {
   Application application(config);
   try {
     application.start();
+  } catch (const core::ConfigError& error) {
+    // Something outside the file that the configuration cannot work with (a NATS stream of
+    // another shape): the operator must change one or the other.
+    log::error("cannot start: configuration error", {{"error", error.what()}});
+    return 2;
   } catch (const std::exception& error) {
     log::error("cannot start", {{"error", error.what()}});
     return 1;

@@ -75,6 +75,7 @@ int verifyCommand(Arguments& args) {
     };
     nlohmann::json body = {{"ok", report.ok()},
                            {"snapshots", report.snapshotsChecked},
+                           {"addenda", report.addendaChecked},
                            {"artifacts", report.artifactsChecked},
                            {"ledgerEntries", report.ledgerEntries},
                            {"signatures", report.signaturesChecked},
@@ -91,9 +92,14 @@ int verifyCommand(Arguments& args) {
       std::printf("missing  %s: %s\n", missing.path.c_str(), missing.message.c_str());
     }
     for (const auto& note : report.notes) std::printf("note     %s\n", note.c_str());
-    std::printf("%s: %zu snapshots, %zu artifacts, %zu ledger entries, %zu signatures checked; "
+    std::string addenda;
+    if (report.addendaChecked > 0) {
+      addenda = std::to_string(report.addendaChecked) +
+                (report.addendaChecked == 1 ? " addendum, " : " addenda, ");
+    }
+    std::printf("%s: %zu snapshots, %s%zu artifacts, %zu ledger entries, %zu signatures checked; "
                 "%zu problems\n",
-                report.ok() ? "INTACT" : "TAMPERED", report.snapshotsChecked,
+                report.ok() ? "INTACT" : "TAMPERED", report.snapshotsChecked, addenda.c_str(),
                 report.artifactsChecked, report.ledgerEntries, report.signaturesChecked,
                 report.problems.size());
     if (!report.ledgerHeadSha256.empty()) {

@@ -7,10 +7,10 @@ namespace podmortem::controller {
 namespace log = core::log;
 using Effect = policy::Firing::Effect;
 
-AuditTriggerRunner::AuditTriggerRunner(policy::PolicyStore& policies, SnapshotManager& snapshots,
-                                       const PodCache& pods,
+AuditTriggerRunner::AuditTriggerRunner(policy::PolicyStore& policies, Capture& capture,
+                                       SnapshotManager& workers, const PodCache& pods,
                                        const policy::CorrelationQuery& audit, Hooks hooks)
-    : policies_(policies), snapshots_(snapshots), pods_(pods), audit_(audit),
+    : policies_(policies), capture_(capture), workers_(workers), pods_(pods), audit_(audit),
       hooks_(std::move(hooks)) {}
 
 AuditTriggerRunner::~AuditTriggerRunner() {
@@ -46,7 +46,7 @@ size_t AuditTriggerRunner::onEvent(const policy::AuditEvent& event) {
     std::lock_guard lock(mutex_);
     ++pendingLookups_;
   }
-  snapshots_.runInBackground([this, event, set, namespaceLabels = std::move(namespaceLabels)] {
+  workers_.runInBackground([this, event, set, namespaceLabels = std::move(namespaceLabels)] {
     lookUpAndFire(event, set, namespaceLabels);
     std::lock_guard lock(mutex_);
     if (--pendingLookups_ == 0) lookupsDone_.notify_all();
@@ -83,7 +83,7 @@ size_t AuditTriggerRunner::fire(const policy::AuditEvent& event,
     auto request = policy::captureRequestFor(firing, event, pod);
     // The pod is running: no answer waits, so the capture gets the policy's whole hold time.
     auto deadline = std::chrono::steady_clock::now() + request.holdDeletion;
-    snapshots_.capture(std::move(request), deadline, [](const SnapshotOutcome&) {});
+    capture_.capture(std::move(request), deadline, [](const CaptureOutcome&) {});
   }
   return fired;
 }

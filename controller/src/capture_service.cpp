@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "shared_captures.h"
+
 namespace podmortem::controller {
 
 namespace {
@@ -95,16 +97,41 @@ std::string warningFor(const SnapshotOutcome& outcome, const std::string& policy
   return {};
 }
 
+CaptureService::CaptureService(SnapshotManager& snapshots, PodCache& pods,
+                               policy::CaptureClaims* claims)
+    : snapshots_(snapshots), pods_(pods) {
+  if (claims == nullptr) return;
+  shared_ = std::make_unique<SharedCaptures>(
+      *claims, [this](policy::CaptureRequest request, std::chrono::steady_clock::time_point deadline,
+                      std::string snapshotId, CaptureCallback done) {
+        captureHere(std::move(request), deadline, std::move(done), std::move(snapshotId));
+      });
+}
+
+CaptureService::~CaptureService() = default;
+
+void CaptureService::drain() {
+  if (shared_) shared_->drain();
+}
+
 CaptureTicket CaptureService::capture(policy::CaptureRequest request,
                                       std::chrono::steady_clock::time_point deadline,
                                       CaptureCallback done) {
+  if (shared_) return shared_->capture(std::move(request), deadline, std::move(done));
+  return captureHere(std::move(request), deadline, std::move(done), {});
+}
+
+CaptureTicket CaptureService::captureHere(policy::CaptureRequest request,
+                                          std::chrono::steady_clock::time_point deadline,
+                                          CaptureCallback done, std::string snapshotId) {
   std::string policyName = request.policyName;
   return snapshots_.capture(
       std::move(request), deadline,
       [policyName, done = std::move(done)](const SnapshotOutcome& outcome) {
         done({outcome.snapshotId, phaseOf(outcome.result.phase), outcome.cutShort,
               warningFor(outcome, policyName)});
-      });
+      },
+      std::move(snapshotId));
 }
 
 std::shared_ptr<const policy::PodRecord> CaptureService::findPod(std::string_view namespaceName,

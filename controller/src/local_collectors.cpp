@@ -35,8 +35,8 @@ class PodCollector final : public Collector {
 class AuditTrailCollector final : public Collector {
  public:
   AuditTrailCollector(std::shared_ptr<const policy::CorrelationQuery> audit,
-                      std::chrono::milliseconds auditWindow)
-      : audit_(std::move(audit)), auditWindow_(auditWindow) {}
+                      std::chrono::milliseconds auditWindow, std::function<std::string()> gap)
+      : audit_(std::move(audit)), auditWindow_(auditWindow), gap_(std::move(gap)) {}
   std::string_view name() const override { return "auditTrail"; }
   Collected collect(const CaptureRequest& request) override {
     Collected collected;
@@ -45,11 +45,17 @@ class AuditTrailCollector final : public Collector {
     policy::CorrelationQuery::Trail trail;
     if (audit_) trail = audit_->trailForPod(request.pod.namespaceName, request.pod.name, since);
     std::string lines;
+    size_t fromAdmission = 0;
     for (const auto& event : trail.rawEvents) {
+      // Events podmortem wrote at admission (an exec before its audit batch came) say so.
+      if (event.find(kAdmissionSourceMark) != std::string::npos) ++fromAdmission;
       lines += event;
       lines += '\n';
     }
-    collected.artifacts.push_back({"audit-trail.jsonl", "auditTrail", std::move(lines), ""});
+    // A window that may lack events (the shared stream is unreachable) makes the trail, and so
+    // the snapshot, Partial: the trail holds what this replica had, and says why it may not be all.
+    std::string gap = gap_ ? gap_() : std::string();
+    collected.artifacts.push_back({"audit-trail.jsonl", "auditTrail", std::move(lines), gap});
     auto micros = [](int64_t value) {
       return core::formatTimestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(value)));
     };
@@ -59,13 +65,20 @@ class AuditTrailCollector final : public Collector {
         {"userEvents", trail.userEvents},
         {"windowStart", core::formatTimestamp(since)},
         {"windowEnd", trail.windowEndMicros > 0 ? micros(trail.windowEndMicros) : core::formatTimestamp(now)},
+        {"fromAdmission", fromAdmission},
+        // Events this replica indexed after this count arrived late: they go into addenda.
+        {"windowEventsIndexed", trail.indexedThrough},
         {"ingest", audit_ ? "enabled" : "disabled"}};
+    if (!gap.empty()) collected.manifest["auditTrail"]["gap"] = gap;
     return collected;
   }
 
  private:
+  static constexpr std::string_view kAdmissionSourceMark = R"("podmortem.io/source":"admission")";
+
   std::shared_ptr<const policy::CorrelationQuery> audit_;
   std::chrono::milliseconds auditWindow_;
+  std::function<std::string()> gap_;
 };
 
 // Actions on the pod need the API server; without one they are recorded as not done.
@@ -106,7 +119,8 @@ class NeedsKubernetesCollector final : public Collector {
 }  // namespace
 
 CollectorRegistry CollectorRegistry::localDefaults(
-    std::shared_ptr<const policy::CorrelationQuery> audit, std::chrono::milliseconds auditWindow) {
+    std::shared_ptr<const policy::CorrelationQuery> audit, std::chrono::milliseconds auditWindow,
+    std::function<std::string()> trailGap) {
   CollectorRegistry registry;
   for (const auto& name : policy::knownCollectors()) {
     registry.add(std::make_shared<NeedsKubernetesCollector>(name));
@@ -114,7 +128,8 @@ CollectorRegistry CollectorRegistry::localDefaults(
   registry.add(std::make_shared<PodCollector>());
   registry.add(std::make_shared<LocalActionsCollector>());
   addPodSpecCollectors(registry);
-  registry.add(std::make_shared<AuditTrailCollector>(std::move(audit), auditWindow));
+  registry.add(std::make_shared<AuditTrailCollector>(std::move(audit), auditWindow,
+                                                     std::move(trailGap)));
   return registry;
 }
 

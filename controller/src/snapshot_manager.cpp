@@ -80,7 +80,8 @@ class SnapshotManager::Impl {
     });
   }
 
-  CaptureTicket capture(CaptureRequest request, Clock::time_point deadline, SnapshotCallback done) {
+  CaptureTicket capture(CaptureRequest request, Clock::time_point deadline, SnapshotCallback done,
+                        std::string snapshotId) {
     const std::string key = request.key();
     std::shared_ptr<Entry> entry;
     {
@@ -96,7 +97,7 @@ class SnapshotManager::Impl {
         }
       } else {
         entry = std::make_shared<Entry>();
-        entry->snapshotId = evidence::newSnapshotId();
+        entry->snapshotId = snapshotId.empty() ? evidence::newSnapshotId() : std::move(snapshotId);
         entry->waiters.push_back(std::move(done));
         entries_.emplace(key, entry);
       }
@@ -138,7 +139,9 @@ class SnapshotManager::Impl {
       std::lock_guard lock(mutex_);
       running_.insert(job);
     }
-    if (options_.observer) options_.observer->started(job->entry->snapshotId, job->request);
+    for (const auto& observer : options_.observers) {
+      observer->started(job->entry->snapshotId, job->request);
+    }
     const auto& names = job->request.collectors;
     job->results.resize(names.size());
     job->pending = names.size();
@@ -249,9 +252,9 @@ class SnapshotManager::Impl {
       log::warn("snapshot incomplete", fields);
     }
 
-    if (options_.observer) {
+    for (const auto& observer : options_.observers) {
       try {
-        options_.observer->finished(content.id, job->request, outcome.result, content.extra);
+        observer->finished(content.id, job->request, outcome.result, content.extra);
       } catch (const std::exception& error) {
         log::error("snapshot observer failed", {{"snapshot", content.id}, {"error", error.what()}});
       }
@@ -302,8 +305,8 @@ SnapshotManager::~SnapshotManager() = default;
 
 CaptureTicket SnapshotManager::capture(CaptureRequest request,
                                        std::chrono::steady_clock::time_point deadline,
-                                       SnapshotCallback done) {
-  return impl_->capture(std::move(request), deadline, std::move(done));
+                                       SnapshotCallback done, std::string snapshotId) {
+  return impl_->capture(std::move(request), deadline, std::move(done), std::move(snapshotId));
 }
 
 void SnapshotManager::runInBackground(std::function<void()> work) {

@@ -29,6 +29,13 @@ SnapshotMetrics::SnapshotMetrics(prometheus::Registry& registry)
                  .Help("Triggers answered with a snapshot already taken or in progress for the "
                        "same pod, policy and trigger (API server retries, force deletes).")
                  .Register(registry)
-                 .Add({})) {}
+                 .Add({})),
+      addenda(prometheus::BuildCounter()
+                  .Name("podmortem_evidence_addenda_total")
+                  .Help("Addenda sealed to snapshots (audit events that arrived after the "
+                        "snapshot), by result: written, failed.")
+                  .Register(registry)) {
+  for (const char* result : {"written", "failed"}) addenda.Add({{"result", result}});
+}
 
 }  // namespace podmortem::controller

@@ -63,6 +63,10 @@ std::string validate(const SnapshotContent& content) {
     if (artifact.path == kManifestFileName || artifact.path == kSignatureFileName) {
       return "artifact path \"" + artifact.path + "\" is reserved for the manifest";
     }
+    if (artifact.path == kAddendaFolder ||
+        artifact.path.rfind(std::string(kAddendaFolder) + "/", 0) == 0) {
+      return "artifact path \"" + artifact.path + "\" is reserved for addenda";
+    }
     if (!paths.insert(artifact.path).second) {
       return "artifact path \"" + artifact.path + "\" is listed twice";
     }
@@ -287,6 +291,120 @@ WriteResult FileStore::write(const SnapshotContent& content) {
   }
   // The snapshot manager logs the outcome with the capture's context.
   return result;
+}
+
+namespace {
+
+// The highest addendum number in `addendaDir` (0 when there is none or no folder yet).
+uint64_t lastAddendum(const fs::path& addendaDir) {
+  uint64_t last = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(addendaDir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    last = std::max<uint64_t>(last, std::stoull(name));
+  }
+  return last;
+}
+
+// Writes the addendum's artifacts, manifest and signature into `tempDir`, fsync'd.
+core::Status writeAddendumFiles(const AddendumContent& content, uint64_t sequence,
+                                const std::string& parentSha, const std::string& tempDir,
+                                const Signer* signer, AddendumRecord& record) {
+  std::vector<std::string> folders = {tempDir};
+  std::vector<ArtifactRecord> artifacts;
+  uint64_t bytes = 0;
+  for (const Artifact& artifact : content.artifacts) {
+    ArtifactRecord written{artifact.path, artifact.collector, {}, artifact.error, 0};
+    if (auto status = writeArtifact(artifact, tempDir, folders, written, bytes); !status.ok()) {
+      return status;
+    }
+    if (written.sha256.empty()) {
+      return core::makeError(core::ErrorCode::kNoSpace, "no space left for the addendum");
+    }
+    artifacts.push_back(std::move(written));
+  }
+  std::string manifestBytes = manifest::serialize(manifest::buildAddendum(
+      content, sequence, parentSha, artifacts, std::chrono::system_clock::now()));
+  auto status = fileio::writeNewFile(tempDir + "/" + std::string(kManifestFileName),
+                                     manifestBytes, bytes);
+  if (status.ok() && signer != nullptr) {
+    std::string signature = formatSignatureFile(signer->algorithm(), signer->sign(manifestBytes));
+    status = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature, bytes);
+  }
+  for (const std::string& folder : folders) {
+    if (status.ok()) status = fileio::syncDir(folder);
+  }
+  record.manifestSha256 = core::sha256Hex(manifestBytes);
+  return status;
+}
+
+}  // namespace
+
+core::Result<AddendumRecord> FileStore::addAddendum(const AddendumContent& content) {
+  SnapshotContent probe;
+  probe.id = content.snapshotId;
+  probe.pod = content.pod;
+  probe.artifacts = content.artifacts;
+  if (std::string problem = validate(probe); !problem.empty()) {
+    return core::makeError(core::ErrorCode::kInvalidArgument, std::move(problem));
+  }
+  const std::string bundle = content.pod.namespaceName + "/" + content.pod.name + "/" +
+                             content.snapshotId;
+  const fs::path bundleDir = fs::path(evidenceDir_) / bundle;
+  const fs::path addendaDir = bundleDir / kAddendaFolder;
+
+  std::lock_guard lock(addendaMutex_);
+  AddendumRecord record;
+  record.sequence = lastAddendum(addendaDir) + 1;
+  // The manifest this addendum follows: the bundle's, or the addendum before it.
+  fs::path parent = record.sequence == 1
+                        ? bundleDir / kManifestFileName
+                        : addendaDir / std::to_string(record.sequence - 1) / kManifestFileName;
+  std::string parentBytes;
+  if (auto read = fileio::readFile(parent.string(), parentBytes); !read.ok()) {
+    return core::makeError(core::ErrorCode::kNotFound,
+                           "no sealed snapshot to add to: " + read.error().message);
+  }
+  record.parentManifestSha256 = core::sha256Hex(parentBytes);
+
+  bool created = false;
+  core::Status status = fileio::makePrivateDir(addendaDir.string(), true, created);
+  if (status.ok() && created) status = fileio::syncDir(bundleDir.string());
+  if (!status.ok()) return status.error();
+  const std::string name = std::to_string(record.sequence);
+  const std::string tempDir = (addendaDir / (std::string(kTempPrefix) + name)).string();
+  const std::string finalDir = (addendaDir / name).string();
+  std::error_code ec;
+  if (fs::exists(tempDir, ec)) {
+    // Left by a process that died while writing it: never sealed nor recorded.
+    core::log::warn("removing an interrupted addendum", {{"dir", tempDir}});
+    fs::remove_all(tempDir, ec);
+  }
+  status = fileio::makePrivateDir(tempDir, false, created);
+  if (status.ok()) {
+    status = writeAddendumFiles(content, record.sequence, record.parentManifestSha256, tempDir,
+                                signer_.get(), record);
+  }
+  if (status.ok()) status = fileio::renameNoReplace(tempDir, finalDir);
+  if (!status.ok()) {
+    fs::remove_all(tempDir, ec);
+    return status.error();
+  }
+  record.path = finalDir;
+  status = fileio::syncDir(addendaDir.string());
+  if (status.ok()) {
+    status = ledger_.append(content.snapshotId, bundle + "/" + std::string(kAddendaFolder) + "/" +
+                                                    name,
+                            record.manifestSha256, std::chrono::system_clock::now());
+  }
+  if (!status.ok()) {
+    core::log::error("evidence addendum stored but not recorded",
+                     {{"snapshotId", content.snapshotId}, {"addendum", finalDir},
+                      {"reason", status.error().message}});
+    return status.error();
+  }
+  return record;
 }
 
 }  // namespace podmortem::evidence

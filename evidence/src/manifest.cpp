@@ -27,6 +27,21 @@ std::string stringField(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+
+nlohmann::json artifactList(const std::vector<ArtifactRecord>& artifacts) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ArtifactRecord& record : artifacts) {
+    nlohmann::json item = {
+        {"path", record.path}, {"collector", record.collector}, {"size", record.size}};
+    if (!record.sha256.empty())
+      item["sha256"] = record.sha256;
+    if (!record.error.empty())
+      item["error"] = record.error;
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+
 }  // namespace
 
 bool isReservedKey(std::string_view key) {
@@ -65,17 +80,7 @@ nlohmann::json build(const SnapshotContent& content, SnapshotPhase phase,
         {"uid", content.pod.uid},
         {"node", content.pod.node}}},
   };
-  nlohmann::json list = nlohmann::json::array();
-  for (const ArtifactRecord& record : artifacts) {
-    nlohmann::json item = {
-        {"path", record.path}, {"collector", record.collector}, {"size", record.size}};
-    if (!record.sha256.empty())
-      item["sha256"] = record.sha256;
-    if (!record.error.empty())
-      item["error"] = record.error;
-    list.push_back(std::move(item));
-  }
-  manifest["artifacts"] = std::move(list);
+  manifest["artifacts"] = artifactList(artifacts);
   if (content.extra.is_object()) {
     for (const auto& [key, value] : content.extra.items())
       manifest[key] = value;
@@ -87,18 +92,82 @@ std::string serialize(const nlohmann::json& manifest) {
   return manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-core::Result<Parsed> parse(std::string_view text) {
-  auto invalid = [](std::string message) {
-    return core::makeError(core::ErrorCode::kInvalidArgument, std::move(message));
-  };
-  Parsed out;
+namespace {
+
+core::Error invalid(std::string message) {
+  return core::makeError(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// The document, when it is JSON of `kind`.
+core::Result<nlohmann::json> parseKind(std::string_view text, std::string_view kind) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return invalid("manifest.json is not valid JSON");
   }
-  if (stringField(doc, "apiVersion") != kApiVersion || stringField(doc, "kind") != kKind) {
-    return invalid("manifest.json is not a " + std::string(kApiVersion) + " " + std::string(kKind));
+  if (stringField(doc, "apiVersion") != kApiVersion || stringField(doc, "kind") != kind) {
+    return invalid("manifest.json is not a " + std::string(kApiVersion) + " " + std::string(kind));
   }
+  return doc;
+}
+
+core::Result<Parsed> parseContent(const nlohmann::json& doc);
+
+}  // namespace
+
+core::Result<Parsed> parse(std::string_view text) {
+  auto doc = parseKind(text, kKind);
+  if (!doc) return doc.error();
+  return parseContent(*doc);
+}
+
+nlohmann::json buildAddendum(const AddendumContent& content, uint64_t sequence,
+                             const std::string& parentManifestSha256,
+                             const std::vector<ArtifactRecord>& artifacts,
+                             std::chrono::system_clock::time_point createdAt) {
+  nlohmann::json manifest = {
+      {"apiVersion", kApiVersion},
+      {"kind", kAddendumKind},
+      {"snapshotId", content.snapshotId},
+      {"sequence", sequence},
+      {"parentManifestSha256", parentManifestSha256},
+      {"createdAt", core::formatTimestamp(createdAt)},
+      {"podmortemVersion", core::version()},
+      {"reason", content.reason},
+      {"pod",
+       {{"namespace", content.pod.namespaceName},
+        {"name", content.pod.name},
+        {"uid", content.pod.uid}}},
+      {"artifacts", artifactList(artifacts)},
+  };
+  if (content.extra.is_object()) {
+    for (const auto& [key, value] : content.extra.items()) {
+      if (!manifest.contains(key)) manifest[key] = value;
+    }
+  }
+  return manifest;
+}
+
+core::Result<ParsedAddendum> parseAddendum(std::string_view text) {
+  auto doc = parseKind(text, kAddendumKind);
+  if (!doc) return doc.error();
+  auto content = parseContent(*doc);
+  if (!content) return content.error();
+  ParsedAddendum out;
+  out.content = std::move(*content);
+  auto sequence = doc->find("sequence");
+  out.parentManifestSha256 = stringField(*doc, "parentManifestSha256");
+  if (sequence == doc->end() || !sequence->is_number_unsigned() ||
+      !isHexSha256(out.parentManifestSha256)) {
+    return invalid("manifest.json of an addendum lacks its sequence or parentManifestSha256");
+  }
+  out.sequence = sequence->get<uint64_t>();
+  return out;
+}
+
+namespace {
+
+core::Result<Parsed> parseContent(const nlohmann::json& doc) {
+  Parsed out;
   auto pod = doc.find("pod");
   auto artifacts = doc.find("artifacts");
   auto id = doc.find("snapshotId");
@@ -130,5 +199,7 @@ core::Result<Parsed> parse(std::string_view text) {
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace podmortem::evidence::manifest

@@ -20,20 +20,39 @@ namespace podmortem::evidence {
 namespace {
 namespace fs = std::filesystem;
 
+// A snapshot, or one of its addenda, as the ledger names it.
 struct BundleName {
   std::string namespaceName;
   std::string pod;
   std::string id;
-  std::string relative() const { return namespaceName + "/" + pod + "/" + id; }
+  uint64_t addendum = 0;  // 0: the snapshot itself
+  std::string relative() const {
+    std::string bundle = namespaceName + "/" + pod + "/" + id;
+    if (addendum > 0) bundle += "/" + std::string(kAddendaFolder) + "/" + std::to_string(addendum);
+    return bundle;
+  }
 };
 
+bool isSequence(const std::string& text) {
+  return !text.empty() && text.size() < 10 && text[0] != '0' &&
+         text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "<namespace>/<pod>/<id>" or "<namespace>/<pod>/<id>/addenda/<n>".
 std::optional<BundleName> splitBundle(const std::string& bundle) {
-  std::size_t first = bundle.find('/');
-  std::size_t second = first == std::string::npos ? first : bundle.find('/', first + 1);
-  if (second == std::string::npos)
-    return std::nullopt;
-  BundleName name{bundle.substr(0, first), bundle.substr(first + 1, second - first - 1),
-                  bundle.substr(second + 1)};
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    std::size_t slash = bundle.find('/', start);
+    parts.push_back(bundle.substr(start, slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() != 3 && parts.size() != 5) return std::nullopt;
+  BundleName name{parts[0], parts[1], parts[2]};
+  if (parts.size() == 5) {
+    if (parts[3] != kAddendaFolder || !isSequence(parts[4])) return std::nullopt;
+    name.addendum = std::stoull(parts[4]);
+  }
   if (!core::names::isDns1123Label(name.namespaceName) || !core::names::isDns1123Subdomain(name.pod) ||
       !core::names::isDns1123Label(name.id)) {
     return std::nullopt;
@@ -101,8 +120,8 @@ class Checker {
       report_.ledgerHeadSha256 = lineSha;
       std::optional<BundleName> name = splitBundle(entry.bundle);
       if (!name || name->id != entry.snapshotId) {
-        problem(where,
-                "bundle \"" + entry.bundle + "\" is not <namespace>/<pod>/" + entry.snapshotId);
+        problem(where, "bundle \"" + entry.bundle + "\" is not <namespace>/<pod>/" +
+                           entry.snapshotId + "[/addenda/<n>]");
         continue;
       }
       if (!entries_.emplace(entry.bundle, std::make_pair(entry, false)).second) {
@@ -117,7 +136,8 @@ class Checker {
       return;
     auto it = entries_.find(name.relative());
     if (it == entries_.end()) {
-      problem(dir, "snapshot folder is not listed in the custody ledger");
+      problem(dir, name.addendum > 0 ? "addendum folder is not listed in the custody ledger"
+                                     : "snapshot folder is not listed in the custody ledger");
       return;
     }
     it->second.second = true;
@@ -134,7 +154,7 @@ class Checker {
       if (!value.second) {
         problem(evidenceDir / bundle, "listed in the custody ledger (seq " +
                                           std::to_string(value.first.seq) +
-                                          ") but the snapshot folder is missing");
+                                          ") but its folder is missing");
       }
     }
   }
@@ -183,7 +203,22 @@ class Checker {
     }
 
     std::set<std::string> files = listFiles(dir);
-    for (const ArtifactRecord& artifact : parsed.artifacts) {
+    // Addenda are checked on their own, against the manifest they follow.
+    for (auto it = files.begin(); it != files.end();) {
+      it = it->rfind(std::string(kAddendaFolder) + "/", 0) == 0 ? files.erase(it) : std::next(it);
+    }
+    checkArtifacts(dir, manifestPath, parsed.artifacts, files);
+    checkAddenda(dir,
+                 expected ? *expected
+                          : BundleName{parsed.namespaceName, parsed.podName, parsed.snapshotId},
+                 manifestSha);
+    return manifestSha;
+  }
+
+  // Each artifact a manifest lists against its file; then the files it does not list.
+  void checkArtifacts(const fs::path& dir, const fs::path& manifestPath,
+                      const std::vector<ArtifactRecord>& artifacts, std::set<std::string>& files) {
+    for (const ArtifactRecord& artifact : artifacts) {
       ++report_.artifactsChecked;
       if (!isSafeArtifactPath(artifact.path)) {
         problem(manifestPath,
@@ -221,6 +256,76 @@ class Checker {
     for (const std::string& extra : files) {
       problem(dir / extra, "file is not listed in manifest.json");
     }
+  }
+
+  // <bundle>/addenda/1, 2, ...: each sealed like a bundle, naming the manifest before it, and
+  // recorded in the ledger.
+  void checkAddenda(const fs::path& bundleDir, const BundleName& bundle, std::string parentSha) {
+    fs::path addendaDir = bundleDir / kAddendaFolder;
+    fs::file_type type = typeOf(addendaDir);
+    if (type == fs::file_type::not_found) return;
+    if (type != fs::file_type::directory) {
+      problem(addendaDir, "addenda is not a folder");
+      return;
+    }
+    std::vector<uint64_t> sequences;
+    for (const std::string& entry : listFolder(addendaDir)) {
+      if (!isSequence(entry) || typeOf(addendaDir / entry) != fs::file_type::directory) {
+        problem(addendaDir / entry, entry.rfind(kTempPrefix, 0) == 0
+                                        ? "temporary addendum folder: an addendum was interrupted"
+                                        : "unexpected entry: not an addendum folder");
+        continue;
+      }
+      sequences.push_back(std::stoull(entry));
+    }
+    std::sort(sequences.begin(), sequences.end());
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+      if (sequences[i] != i + 1) {
+        problem(addendaDir / std::to_string(sequences[i]),
+                "addendum " + std::to_string(i + 1) + " is missing before it");
+        return;
+      }
+      BundleName name = bundle;
+      name.addendum = sequences[i];
+      parentSha = checkAddendum(addendaDir / std::to_string(sequences[i]), name, parentSha);
+      if (parentSha.empty()) return;  // the chain cannot be followed past an unreadable one
+    }
+  }
+
+  // One addendum; returns its manifest's SHA-256 ("" when unreadable).
+  std::string checkAddendum(const fs::path& dir, const BundleName& name,
+                            const std::string& parentSha) {
+    ++report_.addendaChecked;
+    fs::path manifestPath = dir / kManifestFileName;
+    std::string manifestBytes;
+    if (typeOf(manifestPath) != fs::file_type::regular) {
+      problem(manifestPath, "manifest.json is missing (or not a regular file)");
+      return {};
+    }
+    if (auto read = fileio::readFile(manifestPath.string(), manifestBytes); !read.ok()) {
+      problem(manifestPath, read.error().message);
+      return {};
+    }
+    std::string manifestSha = core::sha256Hex(manifestBytes);
+    checkSignature(dir, manifestBytes);
+    auto read = manifest::parseAddendum(manifestBytes);
+    if (!read.ok()) {
+      problem(manifestPath, read.error().message);
+      return manifestSha;
+    }
+    const manifest::ParsedAddendum& parsed = *read;
+    if (parsed.content.snapshotId != name.id || parsed.content.namespaceName != name.namespaceName ||
+        parsed.content.podName != name.pod || parsed.sequence != name.addendum) {
+      problem(manifestPath, "the addendum's manifest describes another snapshot or place");
+    }
+    if (parsed.parentManifestSha256 != parentSha) {
+      problem(manifestPath, "parentManifestSha256 " + parsed.parentManifestSha256 +
+                                " is not the manifest before it (" + parentSha +
+                                "): the chain was broken");
+    }
+    std::set<std::string> files = listFiles(dir);
+    checkArtifacts(dir, manifestPath, parsed.content.artifacts, files);
+    crossCheck(dir, name, manifestSha);
     return manifestSha;
   }
 

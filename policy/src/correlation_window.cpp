@@ -120,6 +120,11 @@ class CorrelationWindow::Impl {
     return evictions_;
   }
 
+  uint64_t indexedTotal() const {
+    std::shared_lock lock(mutex_);
+    return nextSeq_;
+  }
+
   std::vector<std::string> eventsFor(const std::unordered_map<uint32_t, PostingList>& index,
                                      std::string_view name, Clock::time_point since) const {
     std::vector<RawRef> refs;
@@ -149,6 +154,7 @@ class CorrelationWindow::Impl {
     int64_t latest = 0;
     {
       std::shared_lock lock(mutex_);
+      trail.indexedThrough = nextSeq_;
       const PostingList* pod = findPod(namespaceName, podName);
       if (pod != nullptr) {
         auto podEvents = pod->since(sinceMicros, timeOf());
@@ -393,6 +399,8 @@ size_t CorrelationWindow::size() const {
 uint64_t CorrelationWindow::evictions() const {
   return impl_->evictions();
 }
+
+uint64_t CorrelationWindow::indexedTotal() const { return impl_->indexedTotal(); }
 
 std::vector<std::string> CorrelationWindow::eventsForUser(std::string_view userName,
                                                           Clock::time_point since) const {

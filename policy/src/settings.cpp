@@ -17,6 +17,9 @@ void CorrelationSettings::bind(core::SectionBinder<CorrelationSettings>& keys) {
   keys.path("spoolDir", &CorrelationSettings::spoolDir,
             "folder for the raw audit events of the window")
       .whenUnset("<stateDir>/audit-spool");
+  keys.duration("lateness", &CorrelationSettings::lateness,
+                "after a snapshot is sealed, how long audit events of its pod are still sealed "
+                "into it as addenda");
 }
 
 }  // namespace podmortem::policy

@@ -48,6 +48,7 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::start(std::chrono::milliseconds timeout) {
   if (pid_ > 0) throw std::logic_error("already running");
+  exitedAtStart_ = -1;
   std::string logFile = (dir_ / "podmortem.log").string();
   size_t logStart = fs::exists(logFile) ? fs::file_size(logFile) : 0;
   std::string configFile = (dir_ / "podmortem.yaml").string();
@@ -83,6 +84,7 @@ void ServerProcess::start(std::chrono::milliseconds timeout) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
           pid_ = -1;
+          exitedAtStart_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
           throw std::runtime_error("podmortem exited at start:\n" + text);
         }
         return false;
@@ -96,7 +98,7 @@ void ServerProcess::signal(int sig) const {
 }
 
 int ServerProcess::wait(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
+  if (pid_ <= 0) return exitedAtStart_;
   int status = 0;
   bool ended = eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
   if (!ended) {

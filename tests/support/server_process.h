@@ -26,7 +26,8 @@ class ServerProcess {
   void start(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void signal(int sig) const;
   // Waits for the process to end: its exit code, or 128 + the signal that killed it; -1 when it
-  // did not end within `timeout` (then it is killed).
+  // did not end within `timeout` (then it is killed). After start() threw because the process
+  // exited, that exit.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   bool running() const { return pid_ > 0; }
 
@@ -42,6 +43,7 @@ class ServerProcess {
  private:
   std::filesystem::path dir_;
   pid_t pid_ = -1;
+  int exitedAtStart_ = -1;
   uint16_t webhookPort_ = 0;
   uint16_t metricsPort_ = 0;
 };

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "test_support.h"
 
 #include <sys/wait.h>
@@ -30,6 +31,10 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // PODMORTEM_KEEP_TEST_DIRS=1 keeps what a failing test left (server logs, evidence).
+  if (const char* keep = std::getenv("PODMORTEM_KEEP_TEST_DIRS"); keep != nullptr && *keep == '1') {
+    return;
+  }
   std::error_code ec;
   fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
   fs::remove_all(path_, ec);

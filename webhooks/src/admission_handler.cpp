@@ -267,7 +267,10 @@ class AdmissionHandler::Impl {
       answer->answered = true;
       for (const auto& capture : answer->captures) {
         const auto& policyName = capture.policy->name;
-        snapshots += (snapshots.empty() ? "" : ",") + policyName + "=" + capture.snapshotId;
+        // Another replica's snapshot when it captured this deletion (shared claims).
+        const std::string& snapshotId =
+            capture.outcome ? capture.outcome->snapshotId : capture.snapshotId;
+        snapshots += (snapshots.empty() ? "" : ",") + policyName + "=" + snapshotId;
         if (capture.outcome && !capture.outcome->cutShort) {
           warnings.push_back(capture.outcome->warning);
           continue;
@@ -278,10 +281,10 @@ class AdmissionHandler::Impl {
         metrics_.holdTimeouts.Add({{"on_timeout", std::string(policy::toString(onTimeout))}})
             .Increment();
         if (onTimeout == policy::OnTimeout::kDeny) {
-          denial = holdTimeoutDenial(capture.snapshotId, policyName, capture.hold);
+          denial = holdTimeoutDenial(snapshotId, policyName, capture.hold);
         } else {
           warnings.push_back(capture.outcome ? capture.outcome->warning
-                                             : holdTimeoutWarning(capture.snapshotId, policyName));
+                                             : holdTimeoutWarning(snapshotId, policyName));
         }
       }
     }

@@ -8,9 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "podmortem/core/log.h"
 #include "podmortem/core/result.h"
+#include "audit_splitter.h"
 
 namespace podmortem::webhooks {
 
@@ -32,13 +34,52 @@ class AuditHandler::Impl {
 
   void handle(HttpRequest& request, Respond respond) {
     if (auto refusal = refuse(request)) return respond(std::move(*refusal));
-    journal_.append(policy::AuditJournal::Kind::kAuditBatch, std::move(request.body),
-                    [this, respond = std::move(respond)](core::Status stored) {
-                      respond(answerFor(stored));
-                    });
+    const size_t limit = journal_.maxRecordBytes();
+    if (limit == 0 || request.body.size() <= limit) {
+      journal_.append(policy::AuditJournal::Kind::kAuditBatch, std::move(request.body),
+                      [this, respond = std::move(respond)](core::Status stored) {
+                        respond(answerFor(stored));
+                      });
+      return;
+    }
+    appendInParts(request.body, limit, std::move(respond));
   }
 
  private:
+  // A batch larger than the journal's records: stored as several EventLists, answered 200 only
+  // once every part is stored (a retry of the whole batch stores again only the parts that were
+  // not: the stream deduplicates the others by content).
+  void appendInParts(std::string& body, size_t limit, Respond respond) {
+    SplitBatch split = splitAuditBatch(body, limit, options_.maxEventBytes);
+    if (!split.error.empty()) {
+      metrics_.result("malformed").Increment();
+      metrics_.batches.Add({{"code", "400"}}).Increment();
+      return respond(jsonError(400, "not an audit payload: " + split.error));
+    }
+    metrics_.result("oversized").Increment(static_cast<double>(split.dropped));
+    if (split.parts.empty()) return respond(answerFor({}));
+    struct Join {
+      std::mutex mutex;
+      size_t remaining;
+      core::Status first;  // the first failure, if any
+      Respond respond;
+    };
+    auto join = std::make_shared<Join>();
+    join->remaining = split.parts.size();
+    join->respond = std::move(respond);
+    for (auto& part : split.parts) {
+      journal_.append(policy::AuditJournal::Kind::kAuditBatch, std::move(part),
+                      [this, join](core::Status stored) {
+                        {
+                          std::lock_guard lock(join->mutex);
+                          if (!stored.ok() && join->first.ok()) join->first = stored;
+                          if (--join->remaining != 0) return;
+                        }
+                        join->respond(answerFor(join->first));
+                      });
+    }
+  }
+
   HttpResponse answerFor(const core::Status& stored) {
     if (stored.ok()) {
       metrics_.batches.Add({{"code", "200"}}).Increment();

@@ -33,7 +33,7 @@ class AuditIndexer::Impl {
     worker_.join();
   }
 
-  bool push(std::string body, bool wait, bool own) {
+  bool push(std::string body, bool wait, bool own, bool live = true) {
     {
       std::unique_lock lock(mutex_);
       auto full = [&] {
@@ -43,7 +43,7 @@ class AuditIndexer::Impl {
       if (!own && wait) changed_.wait(lock, [&] { return stopping_ || !full(); });
       if (stopping_ || (!own && full())) return false;
       queuedBytes_ += body.size();
-      queue_.push_back(std::move(body));
+      queue_.push_back({std::move(body), live});
       metrics_.queueDepth.Set(static_cast<double>(queue_.size()));
     }
     changed_.notify_all();
@@ -58,24 +58,25 @@ class AuditIndexer::Impl {
  private:
   void run() {
     while (true) {
-      std::string body;
+      Record record;
       {
         std::unique_lock lock(mutex_);
         changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything queued was indexed
-        body = std::move(queue_.front());
+        record = std::move(queue_.front());
         queue_.pop_front();
-        queuedBytes_ -= body.size();
+        queuedBytes_ -= record.body.size();
         metrics_.queueDepth.Set(static_cast<double>(queue_.size()));
       }
       changed_.notify_all();  // room for a waiting enqueue
-      ingest(body);
+      ingest(record.body, record.live);
       std::lock_guard lock(mutex_);
       ++indexed_;
     }
   }
 
-  void ingest(std::string& body) {
+  // `live`: new events go on to onEvent (audit triggers); history only fills the window.
+  void ingest(std::string& body, bool live) {
     auto started = Clock::now();
     // Bodies arrive with simdjson's padding as spare capacity; the move kept it.
     // Views into the body: the window copies each event's bytes once, into its spool.
@@ -97,9 +98,9 @@ class AuditIndexer::Impl {
         continue;
       }
       ++accepted;
-      if (!onEvent_) continue;
+      if (!onEvent_ || !live) continue;
       try {
-        onEvent_(event);
+        onEvent_(event, decoded.rawViews[i]);
       } catch (const std::exception& error) {
         log::error("audit trigger failed", {{"error", error.what()}, {"auditID", event.auditId}});
       }
@@ -115,7 +116,11 @@ class AuditIndexer::Impl {
   EventSink onEvent_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::string> queue_;
+  struct Record {
+    std::string body;
+    bool live = true;
+  };
+  std::deque<Record> queue_;
   size_t queuedBytes_ = 0;  // bodies waiting, so that memory stays bounded, not just the count
   bool stopping_ = false;
   uint64_t indexed_ = 0;
@@ -129,7 +134,9 @@ AuditIndexer::AuditIndexer(Options options, policy::CorrelationWindow& window,
 AuditIndexer::~AuditIndexer() = default;
 
 bool AuditIndexer::tryEnqueue(std::string body) { return impl_->push(std::move(body), false, false); }
-bool AuditIndexer::enqueue(std::string body) { return impl_->push(std::move(body), true, false); }
+bool AuditIndexer::enqueue(std::string body, bool live) {
+  return impl_->push(std::move(body), true, false, live);
+}
 void AuditIndexer::enqueueOwn(std::string body) { impl_->push(std::move(body), false, true); }
 uint64_t AuditIndexer::batchesIndexed() const { return impl_->batchesIndexed(); }
 
@@ -145,6 +152,16 @@ void LocalAuditJournal::append(Kind kind, std::string body, Stored stored) {
                                   "audit queue is full; retry later"));
   }
   stored({});
+}
+
+void StreamAuditJournal::append(Kind kind, std::string body, Stored stored) {
+  if (kind != Kind::kAdmissionEvent) return stream_.append(kind, std::move(body), std::move(stored));
+  std::string copy = body;
+  stream_.append(kind, std::move(body),
+                 [this, copy = std::move(copy), stored = std::move(stored)](core::Status status) {
+                   if (!status.ok()) indexer_.enqueueOwn(copy);
+                   stored(status);
+                 });
 }
 
 }  // namespace podmortem::webhooks

@@ -107,6 +107,29 @@ TEST(Config, ChecksAcrossKeysAreConfigErrors) {
             std::string::npos);
 }
 
+TEST(Config, TheStreamSectionReadsNestedTlsKeysAndRefusesBadValuesByName) {
+  TempDir dir;
+  Config config = loadText(dir,
+                           "stream:\n  url: nats://a:4222, tls://b:4222\n  replicas: 3\n"
+                           "  tls: {caFile: ca.pem, certFile: c.pem, keyFile: c.key}\n"
+                           "audit: {lateness: 2m}\n");
+  EXPECT_EQ(config.stream.urls(), (std::vector<std::string>{"nats://a:4222", "tls://b:4222"}));
+  EXPECT_EQ(config.stream.replicas, 3u);
+  EXPECT_EQ(config.stream.caFile, (dir.path() / "ca.pem").string());
+  EXPECT_EQ(config.correlation.lateness, std::chrono::minutes(2));
+  EXPECT_FALSE(Config{}.stream.enabled()) << "no stream unless stream.url is set";
+  EXPECT_NE(errorOf(dir, "stream: {url: \"http://nats:4222\"}\n").find("stream.url"),
+            std::string::npos);
+  EXPECT_NE(errorOf(dir, "stream: {url: \"nats://a\", name: \"audit.events\"}\n")
+                .find("stream.name"),
+            std::string::npos);
+  EXPECT_NE(errorOf(dir, "stream: {replicas: 7}\n").find("\"stream.replicas\""),
+            std::string::npos);
+  EXPECT_NE(errorOf(dir, "stream: {url: \"nats://a\", tls: {certFile: c.pem}}\n")
+                .find("stream.tls.certFile and stream.tls.keyFile"),
+            std::string::npos);
+}
+
 TEST(Config, OverridesApplyAfterTheFile) {
   TempDir dir;
   writeFile(dir.path() / "c.yaml", "limits: {maxConnections: 5}\n");
@@ -120,7 +143,7 @@ TEST(Config, OverridesApplyAfterTheFile) {
 TEST(Config, EveryKeyHasADescriptionAndTheGeneratedDefaults) {
   std::map<std::string, std::string> keys;
   for (const auto& key : configSchema().keys()) keys[key.key] = key.description;
-  EXPECT_EQ(keys.size(), 49u);
+  EXPECT_EQ(keys.size(), 62u);
   for (const auto& [key, description] : keys) EXPECT_GT(description.size(), 5u) << key;
   EXPECT_NE(keys["limits.maxBodyBytes"].find("(default 12582912)"), std::string::npos);
   EXPECT_NE(keys["audit.window"].find("(default 30m)"), std::string::npos);

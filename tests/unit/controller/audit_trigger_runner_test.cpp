@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "podmortem/controller/capture_service.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/policy/parser.h"
 #include "test_support.h"
@@ -79,6 +80,7 @@ struct Fixture {
   evidence::FileStore store{(dir.path() / "evidence").string(), nullptr};
   SnapshotManager snapshots{store, CollectorRegistry::localDefaults(nullptr, std::chrono::minutes(30)),
                             metrics, {}};
+  CaptureService capture{snapshots, pods};
   std::atomic<int> lookups{0};
   Gate api;
 
@@ -115,7 +117,7 @@ TEST(AuditTriggerRunner, AKnownPodFiresAtOnceWithoutALookup) {
   pod.labels = {{"app", "web"}};
   pod.json = R"({"kind":"Pod"})";
   f.pods.remember(pod);
-  AuditTriggerRunner runner(f.policies, f.snapshots, f.pods, f.window, f.hooks("web"));
+  AuditTriggerRunner runner(f.policies, f.capture, f.snapshots, f.pods, f.window, f.hooks("web"));
   EXPECT_EQ(runner.onEvent(execOn("web-1")), 1u);
   EXPECT_EQ(f.lookups.load(), 0);
   EXPECT_TRUE(eventually([&] { return f.bundles() == 1; }));
@@ -129,7 +131,7 @@ struct OpenOnExit {
 
 TEST(AuditTriggerRunner, AnUnknownPodIsLookedUpOffTheIngestThread) {
   Fixture f;
-  AuditTriggerRunner runner(f.policies, f.snapshots, f.pods, f.window, f.hooks("web"));
+  AuditTriggerRunner runner(f.policies, f.capture, f.snapshots, f.pods, f.window, f.hooks("web"));
   OpenOnExit opener{f.api};
   // The API server hangs: onEvent must still return at once.
   EXPECT_EQ(runner.onEvent(execOn("web-2")), 0u);
@@ -151,7 +153,7 @@ TEST(AuditTriggerRunner, AnUnknownPodIsLookedUpOffTheIngestThread) {
 TEST(AuditTriggerRunner, ALookedUpPodThePolicyDoesNotSelectCapturesNothing) {
   Fixture f;
   f.api.open();
-  AuditTriggerRunner runner(f.policies, f.snapshots, f.pods, f.window, f.hooks("database"));
+  AuditTriggerRunner runner(f.policies, f.capture, f.snapshots, f.pods, f.window, f.hooks("database"));
   runner.onEvent(execOn("db-1"));
   EXPECT_TRUE(eventually([&] { return runner.pendingLookups() == 0; }));
   EXPECT_EQ(f.lookups.load(), 1);
@@ -161,7 +163,7 @@ TEST(AuditTriggerRunner, ALookedUpPodThePolicyDoesNotSelectCapturesNothing) {
 TEST(AuditTriggerRunner, EventsNoPolicyCouldMatchNeverReachTheApi) {
   Fixture f;
   f.api.open();
-  AuditTriggerRunner runner(f.policies, f.snapshots, f.pods, f.window, f.hooks("web"));
+  AuditTriggerRunner runner(f.policies, f.capture, f.snapshots, f.pods, f.window, f.hooks("web"));
   auto list = execOn("web-3");
   list.verb = "get";
   list.subResource.clear();  // a plain GET of the pod: the trigger is about exec only

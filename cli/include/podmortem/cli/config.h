@@ -10,6 +10,7 @@
 #include "podmortem/evidence/settings.h"
 #include "podmortem/kube/settings.h"
 #include "podmortem/policy/settings.h"
+#include "podmortem/stream/settings.h"
 #include "podmortem/webhooks/settings.h"
 
 namespace podmortem::cli {
@@ -37,6 +38,7 @@ struct Config {
   kube::ClientSettings kubernetes;            // kubernetes.* of the client
   controller::ClusterSettings cluster;        // kubernetes.evidenceRecords, statusInterval
   kube::LeaderElectionSettings leaderElection;  // leaderElection.*
+  stream::StreamSettings stream;              // stream.*: the NATS stream shared by replicas
   core::LogSettings log;                      // log.*
 };
 

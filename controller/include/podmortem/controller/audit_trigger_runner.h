@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 
+#include "podmortem/controller/capture.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/policy/audit_event.h"
@@ -33,7 +34,9 @@ class AuditTriggerRunner {
     std::function<void(const std::string& policy, bool snapshot)> onMatch;
   };
 
-  AuditTriggerRunner(policy::PolicyStore& policies, SnapshotManager& snapshots,
+  // Captures go through `capture` (one per event across replicas when they share claims); pod
+  // lookups run on the snapshot manager's workers.
+  AuditTriggerRunner(policy::PolicyStore& policies, Capture& capture, SnapshotManager& workers,
                      const PodCache& pods, const policy::CorrelationQuery& audit, Hooks hooks = {});
   ~AuditTriggerRunner();  // waits for the pod lookups it started
 
@@ -51,7 +54,8 @@ class AuditTriggerRunner {
                      std::optional<policy::Labels> namespaceLabels);
 
   policy::PolicyStore& policies_;
-  SnapshotManager& snapshots_;
+  Capture& capture_;
+  SnapshotManager& workers_;
   const PodCache& pods_;
   const policy::CorrelationQuery& audit_;
   Hooks hooks_;

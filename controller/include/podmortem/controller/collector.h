@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,9 +46,11 @@ class CollectorRegistry {
  public:
   // The built-in collectors of local mode: `pod`, and `auditTrail` from `audit` (when null, the
   // trail is empty) reaching back `auditWindow` unless the policy says less; the others a
-  // policy may name report that they need a Kubernetes API.
+  // policy may name report that they need a Kubernetes API. `trailGap`, when set, says why the
+  // window may lack events right now (the trail is then marked incomplete with that reason).
   static CollectorRegistry localDefaults(std::shared_ptr<const policy::CorrelationQuery> audit,
-                                         std::chrono::milliseconds auditWindow);
+                                         std::chrono::milliseconds auditWindow,
+                                         std::function<std::string()> trailGap = {});
 
   void add(std::shared_ptr<Collector> collector);  // replaces one of the same name
   std::shared_ptr<Collector> find(std::string_view name) const;

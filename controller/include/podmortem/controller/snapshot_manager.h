@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "podmortem/controller/capture.h"
 #include "podmortem/controller/collector.h"
@@ -43,7 +44,7 @@ class SnapshotManager {
     // How long a finished capture is remembered for deduplication.
     std::chrono::milliseconds rememberFor{std::chrono::hours(1)};
     size_t rememberAtMost = 100'000;
-    std::shared_ptr<SnapshotObserver> observer;  // may be null
+    std::vector<std::shared_ptr<SnapshotObserver>> observers;  // told in this order
   };
 
   SnapshotManager(evidence::Store& store, CollectorRegistry collectors, SnapshotMetrics& metrics,
@@ -53,9 +54,10 @@ class SnapshotManager {
   // Starts the capture for request.key(), or joins the one already running or finished for it.
   // `done` runs once the bundle is written (or at once when it already was), on a worker thread.
   // Collectors still running at `deadline` are recorded as timed out and the bundle is written
-  // without them (Partial).
+  // without them (Partial). `snapshotId`: the id to capture under (one a claim named); empty:
+  // a new one.
   CaptureTicket capture(CaptureRequest request, std::chrono::steady_clock::time_point deadline,
-                        SnapshotCallback done);
+                        SnapshotCallback done, std::string snapshotId = {});
 
   // Runs blocking work that leads to a capture (an API lookup of the pod) on a capture worker,
   // so that the thread that found it (the audit ingest worker) never waits on the API server.

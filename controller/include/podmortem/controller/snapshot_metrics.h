@@ -17,6 +17,8 @@ struct SnapshotMetrics {
   prometheus::Counter& evidenceBytes;                  // podmortem_evidence_bytes_total
   prometheus::Gauge& inProgress;                       // podmortem_snapshots_in_progress
   prometheus::Counter& reused;                         // podmortem_snapshots_reused_total
+  // podmortem_evidence_addenda_total{result}: written, failed.
+  prometheus::Family<prometheus::Counter>& addenda;
 };
 
 }  // namespace podmortem::controller

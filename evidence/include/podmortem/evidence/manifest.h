@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "podmortem/core/result.h"
+#include "podmortem/evidence/addendum.h"
 #include "podmortem/evidence/bundle.h"
 
 namespace podmortem::evidence::manifest {
 
 inline constexpr std::string_view kApiVersion = "podmortem.io/v1alpha1";
 inline constexpr std::string_view kKind = "EvidenceManifest";
+inline constexpr std::string_view kAddendumKind = "EvidenceAddendum";
 
 // The keys the store owns; SnapshotContent::extra may not reuse them.
 bool isReservedKey(std::string_view key);
@@ -36,5 +38,18 @@ struct Parsed {
   std::vector<ArtifactRecord> artifacts;  // sha256 empty: no file was stored
 };
 core::Result<Parsed> parse(std::string_view text);
+
+// An addendum's manifest (addendum.h): what it adds, and the manifest it follows.
+nlohmann::json buildAddendum(const AddendumContent& content, uint64_t sequence,
+                             const std::string& parentManifestSha256,
+                             const std::vector<ArtifactRecord>& artifacts,
+                             std::chrono::system_clock::time_point createdAt);
+
+struct ParsedAddendum {
+  Parsed content;
+  uint64_t sequence = 0;
+  std::string parentManifestSha256;
+};
+core::Result<ParsedAddendum> parseAddendum(std::string_view text);
 
 }  // namespace podmortem::evidence::manifest

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include "podmortem/evidence/custody_ledger.h"
+#include "podmortem/core/result.h"
+#include "podmortem/evidence/addendum.h"
 #include "podmortem/evidence/bundle.h"
+#include "podmortem/evidence/custody_ledger.h"
 #include "podmortem/evidence/signer.h"
 
 namespace podmortem::evidence {
@@ -15,6 +18,11 @@ class Store {
   virtual ~Store() = default;
   // Never throws for I/O errors or bad content: the result says Failed and why.
   virtual WriteResult write(const SnapshotContent& content) = 0;
+  // Seals an addendum to a snapshot this store wrote (see addendum.h). Never throws.
+  virtual core::Result<AddendumRecord> addAddendum(const AddendumContent& content) {
+    (void)content;
+    return core::makeError(core::ErrorCode::kInvalidArgument, "this store takes no addenda");
+  }
 };
 
 inline constexpr std::string_view kManifestFileName = "manifest.json";
@@ -34,11 +42,14 @@ class FileStore final : public Store {
 
   // Thread-safe; concurrent writes of different snapshots proceed in parallel.
   WriteResult write(const SnapshotContent& content) override;
+  // Written like a bundle (temporary name, fsync, rename), then recorded in the ledger.
+  core::Result<AddendumRecord> addAddendum(const AddendumContent& content) override;
 
  private:
   std::string evidenceDir_;
   std::unique_ptr<Signer> signer_;
   CustodyLedger ledger_;
+  std::mutex addendaMutex_;  // one addendum at a time: each names the one before it
 };
 
 }  // namespace podmortem::evidence

@@ -15,6 +15,7 @@ struct VerifyProblem {
 
 struct VerifyReport {
   std::size_t snapshotsChecked = 0;
+  std::size_t addendaChecked = 0;
   std::size_t artifactsChecked = 0;
   std::size_t ledgerEntries = 0;
   std::size_t signaturesChecked = 0;
@@ -32,11 +33,11 @@ struct VerifyReport {
 };
 
 // `path` is one snapshot folder (it holds manifest.json) or an evidence folder (custody.jsonl
-// and <namespace>/<pod>/<id>/ folders). Checks every artifact against the manifest, the manifest
-// against the ledger (for a single snapshot, the ledger three folders up if there is one), the
-// ledger's hash chain, the signatures when `verifier` is given, and that folders and ledger
-// agree. Reads only inside `path`; symlinks are reported, never followed. Does not throw for
-// anything found on disk.
+// and <namespace>/<pod>/<id>/ folders). Checks every artifact against its manifest, each
+// addendum against the manifest it follows, the manifests against the ledger (for a single
+// snapshot, the ledger three folders up if there is one), the ledger's hash chain, the
+// signatures when `verifier` is given, and that folders and ledger agree. Reads only inside
+// `path`; symlinks are reported, never followed. Does not throw for anything found on disk.
 VerifyReport verifyEvidence(const std::string& path, const SignatureVerifier* verifier);
 
 }  // namespace podmortem::evidence

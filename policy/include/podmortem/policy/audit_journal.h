@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,10 +27,17 @@ class AuditJournal {
   virtual ~AuditJournal() = default;
   virtual void append(Kind kind, std::string body, Stored stored) = 0;
 
+  // The largest record append() takes (a stream's message size limit); 0: no limit. A larger
+  // audit batch is split by the caller into EventLists of whole events.
+  virtual size_t maxRecordBytes() const { return 0; }
+
   // How far this replica's index is behind what the journal holds.
   struct Progress {
     bool caughtUp = true;          // indexed what the journal held when it started reading
     uint64_t pendingMessages = 0;  // stored but not yet indexed here
+    // Non-empty when the window may lack events other replicas received (the stream cannot be
+    // reached): said in every audit trail captured meanwhile.
+    std::string gap;
   };
   virtual Progress progress() const = 0;
 };

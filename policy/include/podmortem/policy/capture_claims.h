@@ -43,9 +43,10 @@ class CaptureClaims {
   virtual void release(const std::string& key, const Outcome& outcome) = 0;
   // A follower: exactly one of the callbacks runs, never on the caller's thread: the winner's
   // outcome; or, when the winner stopped renewing its claim, the claim taken over by this
-  // replica (which then captures and releases); or the deadline passing.
-  virtual void follow(const std::string& key, std::chrono::steady_clock::time_point deadline,
-                      OnOutcome onOutcome, OnTakeOver onTakeOver, OnDeadline onDeadline) = 0;
+  // replica under `takeOverSnapshotId` (it then captures and releases); or the deadline passing.
+  virtual void follow(const std::string& key, const std::string& takeOverSnapshotId,
+                      std::chrono::steady_clock::time_point deadline, OnOutcome onOutcome,
+                      OnTakeOver onTakeOver, OnDeadline onDeadline) = 0;
 };
 
 }  // namespace podmortem::policy

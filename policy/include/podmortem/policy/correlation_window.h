@@ -25,6 +25,10 @@ class CorrelationQuery {
     size_t userEvents = 0;               // further events of the users who acted on the pod
     int64_t windowStartMicros = 0;
     int64_t windowEndMicros = 0;
+    // How many events the window had indexed when the trail was taken: an event indexed later
+    // (its ordinal, CorrelationWindow::indexedTotal() just after it was added, is greater) is
+    // not in this trail. 0 when the source does not count.
+    uint64_t indexedThrough = 0;
   };
 
   // The window's events for the pod (subresources included) plus the events of every user who
@@ -72,6 +76,7 @@ class CorrelationWindow final : public CorrelationQuery {
 
   size_t size() const;
   uint64_t evictions() const;  // events dropped for age or count, since start
+  uint64_t indexedTotal() const;  // events indexed since start (duplicates not counted)
 
   // Events of one user / one source IP since `since`, raw, in time order.
   std::vector<std::string> eventsForUser(std::string_view userName,

@@ -22,6 +22,9 @@ struct CorrelationSettings {
   std::chrono::milliseconds window{std::chrono::minutes(30)};
   uint64_t maxEvents = 1'000'000;
   std::string spoolDir;  // raw events on disk; empty: <stateDir>/audit-spool
+  // After a snapshot is sealed, how long audit events of its pod are still added to it (as
+  // addenda): the API server batches audit events for up to a minute.
+  std::chrono::milliseconds lateness{std::chrono::seconds(45)};
 
   static void bind(core::SectionBinder<CorrelationSettings>& keys);
   core::Status validate() const { return {}; }

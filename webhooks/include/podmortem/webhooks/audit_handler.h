@@ -20,6 +20,7 @@ class AuditHandler {
   struct Options {
     AuditAuth auth = AuditAuth::kDisabled;
     std::string token;  // for kToken
+    size_t maxEventBytes = 256 * 1024;  // when a batch is split for the journal
   };
 
   AuditHandler(Options options, policy::AuditJournal& journal, AuditMetrics& metrics);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "podmortem/policy/audit_event.h"
 #include "podmortem/policy/audit_journal.h"
@@ -13,7 +14,8 @@ namespace podmortem::webhooks {
 
 // Decodes audit records and indexes them into the correlation window, on one worker thread,
 // from a bounded queue (by batches and by bytes). Each event new to the window is passed to
-// `onEvent` (audit triggers, late evidence), on that worker. Records come from the local journal
+// `onEvent` with its exact bytes (audit triggers, addenda), on that worker, right after it was
+// added: the window's indexedTotal() is then that event's ordinal. Records come from the local journal
 // (what this replica received) or from the shared stream (what every replica received).
 class AuditIndexer {
  public:
@@ -24,7 +26,7 @@ class AuditIndexer {
     size_t queueBytes = size_t{256} << 20;
     size_t maxEventBytes = 256 * 1024;
   };
-  using EventSink = std::function<void(const policy::AuditEvent&)>;
+  using EventSink = std::function<void(const policy::AuditEvent&, std::string_view raw)>;
 
   AuditIndexer(Options options, policy::CorrelationWindow& window, AuditMetrics& metrics,
                EventSink onEvent);
@@ -33,8 +35,9 @@ class AuditIndexer {
   // Queues a body; false when the queue is full (the caller answers 429).
   bool tryEnqueue(std::string body);
   // Queues a body, waiting for room (a stream consumer pauses instead of dropping); false only
-  // when the indexer is stopping.
-  bool enqueue(std::string body);
+  // when the indexer is stopping. Not `live`: history read back from the stream, whose events
+  // fill the window but do not reach onEvent (the replicas that were up acted on them).
+  bool enqueue(std::string body, bool live = true);
   // Queues a record podmortem wrote itself (an admission event): small and never refused.
   void enqueueOwn(std::string body);
 
@@ -54,6 +57,22 @@ class LocalAuditJournal final : public policy::AuditJournal {
   Progress progress() const override { return {}; }
 
  private:
+  AuditIndexer& indexer_;
+};
+
+// The shared stream's journal (replicas together), with one fallback: an admission event this
+// replica could not publish (NATS away) is indexed here anyway, so that its own correlation
+// still sees the exec.
+class StreamAuditJournal final : public policy::AuditJournal {
+ public:
+  StreamAuditJournal(policy::AuditJournal& stream, AuditIndexer& indexer)
+      : stream_(stream), indexer_(indexer) {}
+  void append(Kind kind, std::string body, Stored stored) override;
+  size_t maxRecordBytes() const override { return stream_.maxRecordBytes(); }
+  Progress progress() const override { return stream_.progress(); }
+
+ private:
+  policy::AuditJournal& stream_;
   AuditIndexer& indexer_;
 };
 

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "podmortem/controller/capture.h"
+#include "podmortem/policy/capture_claims.h"
+
+namespace podmortem::controller {
+
+// Captures when several replicas may be asked for the same deletion: this replica joins its
+// own capture of a key (the API server calling twice), and across replicas the capture key is
+// claimed first (policy::CaptureClaims). The winner captures and publishes the outcome; the
+// others follow it and answer with the winner's snapshot and warning, or take over when the
+// winner stops renewing its claim. When the claims cannot be reached, this replica captures: a
+// duplicate beats a gap.
+class SharedCaptures {
+ public:
+  // Captures here, under the given snapshot id.
+  using CaptureHere = std::function<void(policy::CaptureRequest request,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::string snapshotId, CaptureCallback done)>;
+
+  SharedCaptures(policy::CaptureClaims& claims, CaptureHere captureHere);
+  ~SharedCaptures();  // waits for claims in flight
+
+  CaptureTicket capture(policy::CaptureRequest request,
+                        std::chrono::steady_clock::time_point deadline, CaptureCallback done);
+  void drain() { claimers_.join(); }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::string snapshotId;
+    bool done = false;
+    CaptureOutcome outcome;
+    std::vector<CaptureCallback> waiters;
+  };
+
+  void decide(const std::string& key, const std::shared_ptr<Entry>& entry,
+              policy::CaptureRequest request, std::chrono::steady_clock::time_point deadline);
+  void captureHere(const std::string& key, const std::shared_ptr<Entry>& entry,
+                   policy::CaptureRequest request, std::chrono::steady_clock::time_point deadline,
+                   std::string snapshotId, bool publish);
+  void finish(const std::shared_ptr<Entry>& entry, const CaptureOutcome& outcome);
+  void forgetOld();  // with mutex_ held
+
+  policy::CaptureClaims& claims_;
+  CaptureHere captureHere_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> finished_;
+  boost::asio::thread_pool claimers_{2};  // claim() waits for a round trip to NATS
+};
+
+}  // namespace podmortem::controller
