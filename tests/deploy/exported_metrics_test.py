@@ -3,7 +3,7 @@
 query is one the real binary exports, so that no alert silently evaluates to nothing and no
 panel stays empty because of a typo or a renamed metric.
 
-The binary is started on free ports and exercised (an admission review that a policy captures,
+The binary is started on free ports, with a real NATS server for the stream families, and exercised (an admission review that a policy captures,
 an audit batch with and without the token) so that families with labels, which appear only
 after their first observation, are on /metrics too. Only `up` (Prometheus) and
 `apiserver_admission_webhook_fail_open_count` (the API server) come from elsewhere.
@@ -14,8 +14,8 @@ import re
 
 from pathlib import Path
 
-from deploy_lib import (Failure, MANIFESTS, OWN_FIXTURES, SOURCE_DIR, Podmortem, free_ports,
-                        http_post, main, metric_families, one, render, wait_until)
+from deploy_lib import (Failure, MANIFESTS, OWN_FIXTURES, SOURCE_DIR, Podmortem, Process, free_ports,
+                        http_get, http_post, main, metric_families, one, render, tool, wait_until)
 
 FROM_ELSEWHERE = {"up", "apiserver_admission_webhook_fail_open_count"}
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -113,11 +113,23 @@ users: [{{name: nobody, user: {{token: not-a-real-token}}}}]
     return path
 
 
+def nats_server(workdir):
+    """A NATS server with JetStream, so that the stream families (stream.url) are exported too."""
+    port, monitor = free_ports(2)
+    server = Process([tool("nats-server", "NATS_SERVER"), "-js", "-a", "127.0.0.1", "-p", port,
+                      "-m", monitor, "-sd", Path(workdir) / "nats"], Path(workdir) / "nats.log")
+    wait_until(lambda: (http_get(f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true") or (0,))[0] == 200,
+               15, "nats-server", alive=server.check_alive)
+    return server, f"nats://127.0.0.1:{port}"
+
+
 def test(workdir):
     kubeconfig = unreachable_kubeconfig(workdir)
+    nats, url = nats_server(workdir)
     server = Podmortem(workdir, policies=[SOURCE_DIR / "examples" / "policies" / "capture-on-delete.yaml"],
                        extra_args=["--set", "kubernetes.mode=kubeconfig",
-                                   "--set", f"kubernetes.kubeconfig={kubeconfig}"])
+                                   "--set", f"kubernetes.kubeconfig={kubeconfig}",
+                                   "--set", f"stream.url={url}"])
     try:
         server.wait_serving()
         exercise(server)
@@ -126,6 +138,7 @@ def test(workdir):
         families = metric_families(server.metrics_text())
     finally:
         server.stop()
+        nats.stop()
     print(f"/metrics exports {len(families)} families")
 
     def exported(name):

@@ -41,6 +41,7 @@ components:
   - $rel/monitoring
   - $rel/network-policy
   - $rel/rbac/quarantine
+  - $rel/components/nats
 YAML
 
 failures=0
@@ -65,7 +66,7 @@ check "manifests/overlays/kind" "$manifests/overlays/kind"
 check "manifests/monitoring" "$manifests/monitoring"
 check "manifests/network-policy" "$manifests/network-policy"
 check "manifests/rbac/quarantine" "$manifests/rbac/quarantine"
-check "base + monitoring + network-policy + quarantine" "$work/everything"
+check "base + monitoring + network-policy + quarantine + nats" "$work/everything"
 
 # Plain files applied by hand.
 for file in "$manifests"/tools/*.yaml; do
