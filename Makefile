@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 0
 IMAGE_BUILD_DIR ?= build-image
 IMAGE_ROOT ?= build-image/rootfs
 
-.PHONY: all deps build run test test-release test-asan test-image test-fuzz fuzz demo bench-admission bench-audit format clean
+.PHONY: all deps build run test test-release test-asan test-image test-fuzz fuzz demo bench-admission bench-audit bench-audit-stream format clean
 
 all: build
 
@@ -75,6 +75,10 @@ bench-admission: build
 
 bench-audit: build
 	./bench/audit.sh
+
+# Two replicas sharing a NATS JetStream stream, on one server (R1) and three (R3).
+bench-audit-stream: build
+	./bench/audit.sh stream
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

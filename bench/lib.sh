@@ -26,16 +26,53 @@ wait_for() {
 
 # start_podmortem EXTRA_FLAGS... : serves on $pm_port with a generated certificate in $work/state.
 start_podmortem() {
+  start_replica "" "$@"
+}
+
+# start_replica NAME EXTRA_FLAGS... : like start_podmortem, with its own folders under
+# $work/NAME; sets $pm_port, $pm_metrics and $pm_pid.
+start_replica() {
+  local name=$1 metrics_port home=$work/${1:-.}
+  shift
   pm_port=$(free_port)
-  local metrics_port
   metrics_port=$(free_port)
-  mkdir -p "$work/policies"
+  mkdir -p "$work/policies" "$home"
   "$binary" serve --listen "127.0.0.1:$pm_port" --metrics-listen "127.0.0.1:$metrics_port" \
-    --state-dir "$work/state" --evidence-dir "$work/evidence" --policies-dir "$work/policies" \
-    --log-level warn "$@" >"$work/podmortem.log" 2>&1 &
-  pids+=($!)
+    --state-dir "$home/state" --evidence-dir "$home/evidence" --policies-dir "$work/policies" \
+    --log-level warn "$@" >"$home/podmortem.log" 2>&1 &
+  pm_pid=$!
+  pids+=("$pm_pid")
   wait_for "https://127.0.0.1:$pm_port/healthz"
   pm_metrics="http://127.0.0.1:$metrics_port/metrics"
+}
+
+# start_nats COUNT : COUNT nats-servers with JetStream (clustered over routes when more than
+# one); sets $nats_url (every server, comma-separated).
+start_nats() {
+  local count=$1 i ports=() routes=""
+  command -v nats-server >/dev/null || { echo "missing nats-server: run scripts/install-deps.sh" >&2; exit 2; }
+  for ((i = 0; i < count * 3; i++)); do ports+=("$(free_port)"); done
+  for ((i = 0; i < count; i++)); do routes+="${routes:+, }nats-route://127.0.0.1:${ports[i * 3 + 1]}"; done
+  nats_url=""
+  for ((i = 0; i < count; i++)); do
+    local dir=$work/nats-$count-$i
+    mkdir -p "$dir"
+    {
+      echo "server_name: n$i"
+      echo "listen: 127.0.0.1:${ports[i * 3]}"
+      echo "http: 127.0.0.1:${ports[i * 3 + 2]}"
+      echo "jetstream { store_dir: \"$dir\", max_file_store: 8GB, max_memory_store: 256MB }"
+      if ((count > 1)); then
+        echo "cluster { name: bench, listen: 127.0.0.1:${ports[i * 3 + 1]}, routes: [ $routes ] }"
+      fi
+    } >"$dir/nats.conf"
+    nats-server -c "$dir/nats.conf" >"$dir/nats.log" 2>&1 &
+    pids+=($!)
+    nats_url+="${nats_url:+,}nats://127.0.0.1:${ports[i * 3]}"
+  done
+  for ((i = 0; i < count; i++)); do
+    wait_for "http://127.0.0.1:${ports[i * 3 + 2]}/healthz?js-enabled-only=true"
+  done
 }
 
 # start_nginx BODY: 2 workers, TLS with podmortem's certificate, answers every request with BODY.

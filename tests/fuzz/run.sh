@@ -4,6 +4,7 @@
 # Exits 1 when a target crashed; the input is under BUILD/crashes/<target>/ (add it to
 # tests/fuzz/regressions/<target>/ once fixed: the ordinary test build replays it).
 # Usage: run.sh BUILD SECONDS [RUNS]   (RUNS: stop each target after that many executions)
+#        FUZZ_TARGETS="config http_request" run.sh ...   runs only those targets
 set -euo pipefail
 build=$1
 seconds=$2
@@ -17,7 +18,7 @@ declare -A dict=([admission_review]=json [audit_payload]=json [evidence_readers]
                  [policy]=yaml [config]=yaml [kubeconfig]=yaml [http_request]=http)
 status=0
 printf '%-18s %12s %10s %8s %7s\n' target executions exec/s corpus crashes
-for target in admission_review audit_payload policy config kubeconfig evidence_readers http_request; do
+for target in ${FUZZ_TARGETS:-admission_review audit_payload policy config kubeconfig evidence_readers http_request}; do
   corpus="$build/corpus/$target"
   crashes="$build/crashes/$target"
   mkdir -p "$corpus" "$crashes"
