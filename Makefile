@@ -38,9 +38,13 @@ run: build
 # for 20 seconds on its seeds.
 test: deps test-release test-asan test-image test-fuzz
 
+# Why skipped tests were skipped (CTest lists them without their reason).
+SKIP_REASONS = grep -h '^KUBE-APISERVER TESTS SKIPPED' $(1)/Testing/Temporary/LastTest.log 2>/dev/null | sort -u || true
+
 test-release: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+	@$(call SKIP_REASONS,$(BUILD_DIR))
 
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPODMORTEM_SANITIZE=ON \
@@ -49,6 +53,7 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
+	@$(call SKIP_REASONS,$(ASAN_DIR))
 
 test-image: deps
 	./scripts/image-build.sh $(IMAGE_BUILD_DIR) $(IMAGE_ROOT)

@@ -1,11 +1,5 @@
 #include "nats_cluster.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -17,32 +11,12 @@ namespace podmortem::testing {
 
 namespace fs = std::filesystem;
 
-std::vector<uint16_t> freeLoopbackPorts(int count) {
-  std::vector<int> sockets;
-  std::vector<uint16_t> ports;
-  for (int i = 0; i < count; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof(address);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      throw std::runtime_error("no free port on 127.0.0.1");
-    }
-    sockets.push_back(fd);
-    ports.push_back(ntohs(address.sin_port));
-  }
-  for (int fd : sockets) ::close(fd);
-  return ports;
-}
-
 NatsCluster::NatsCluster(fs::path dir, int servers) : dir_(std::move(dir)) {
   fs::create_directories(dir_);
   auto ports = freeLoopbackPorts(servers * 3);
   for (int i = 0; i < servers; ++i) {
     Server server;
+    server.process = std::make_shared<ChildProcess>();
     server.name = "n" + std::to_string(i + 1);
     server.clientPort = ports[i * 3];
     server.routePort = ports[i * 3 + 1];
@@ -71,24 +45,9 @@ NatsCluster::~NatsCluster() { killAll(); }
 
 void NatsCluster::startServer(int index) {
   Server& server = servers_.at(index);
-  if (server.pid > 0) return;
-  std::string logFile = (dir_ / (server.name + ".log")).string();
-  std::string configFile = (dir_ / (server.name + ".conf")).string();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, STDERR_FILENO);
-      ::dup2(fd, STDOUT_FILENO);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execlp("nats-server", "nats-server", "-c", configFile.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  if (pid < 0) throw std::runtime_error("fork failed");
-  server.pid = pid;
+  if (server.process->running()) return;
+  server.process->start("nats-server", {"-c", (dir_ / (server.name + ".conf")).string()},
+                        dir_ / (server.name + ".log"));
 }
 
 void NatsCluster::start(std::chrono::milliseconds timeout) {
@@ -98,14 +57,7 @@ void NatsCluster::start(std::chrono::milliseconds timeout) {
   }
 }
 
-void NatsCluster::kill(int index) {
-  Server& server = servers_.at(index);
-  if (server.pid <= 0) return;
-  ::kill(server.pid, SIGKILL);
-  int status = 0;
-  ::waitpid(server.pid, &status, 0);
-  server.pid = -1;
-}
+void NatsCluster::kill(int index) { servers_.at(index).process->kill(); }
 
 void NatsCluster::killAll() {
   for (int i = 0; i < size(); ++i) kill(i);
@@ -122,14 +74,16 @@ bool NatsCluster::answers(const Server& server, const std::string& target) const
 
 bool NatsCluster::healthy() const {
   for (const auto& server : servers_) {
-    if (server.pid > 0 && !answers(server, "/healthz?js-enabled-only=true")) return false;
+    if (server.process->running() && !answers(server, "/healthz?js-enabled-only=true")) {
+      return false;
+    }
   }
   return true;
 }
 
 bool NatsCluster::current() const {
   for (const auto& server : servers_) {
-    if (server.pid > 0 && !answers(server, "/healthz")) return false;
+    if (server.process->running() && !answers(server, "/healthz")) return false;
   }
   return true;
 }

@@ -1,12 +1,13 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "child_process.h"
 
 namespace podmortem::testing {
 
@@ -44,16 +45,12 @@ class NatsCluster {
     uint16_t clientPort = 0;
     uint16_t routePort = 0;
     uint16_t monitorPort = 0;
-    pid_t pid = -1;
+    std::shared_ptr<ChildProcess> process;
   };
   bool answers(const Server& server, const std::string& target) const;
 
   std::filesystem::path dir_;
   std::vector<Server> servers_;
 };
-
-// `count` distinct ports that were free on 127.0.0.1 a moment ago (bound to port 0 together,
-// then released) for a server that takes its port from its command line.
-std::vector<uint16_t> freeLoopbackPorts(int count);
 
 }  // namespace podmortem::testing

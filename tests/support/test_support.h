@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace podmortem::testing {
 
@@ -42,5 +44,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 CommandResult runCommand(const std::string& command);
+
+// `count` distinct ports that were free on 127.0.0.1 a moment ago (bound to port 0 together,
+// then released) for a server that takes its port from its command line.
+std::vector<uint16_t> freeLoopbackPorts(int count);
 
 }  // namespace podmortem::testing

@@ -1,0 +1,259 @@
+// The real API server calls podmortem: admission (the shipped webhook configuration, with a url)
+// and audit (its webhook backend, batches of at most 1 s). An attacker execs into a protected
+// pod and deletes it; dry runs, evictions and an API server restart follow. podmortem runs as its
+// own service account with only the shipped RBAC (and the opt-in quarantine role).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cluster.h"
+#include "kube_checks.h"
+#include "podmortem/core/sha256.h"
+
+namespace podmortem::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+constexpr const char* kProtectShop = R"(apiVersion: podmortem.io/v1alpha1
+kind: ForensicPolicy
+metadata:
+  name: protect-shop
+spec:
+  match:
+    namespaces: [shop]
+  triggers:
+    - {name: on-delete, source: admission, operations: [DELETE], resources: [pods]}
+    - {name: on-eviction, source: admission, operations: [CREATE], resources: [pods/eviction]}
+  actions:
+    snapshot:
+      collectors: [pod, auditTrail, logs, events]
+      holdDeletion: 10s
+    labels:
+      podmortem.io/suspect: "true"
+    quarantine: true
+)";
+
+// mallory may exec into, delete and evict pods in shop: what an attacker with a stolen
+// developer credential can do.
+constexpr const char* kShop = R"(apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: developer, namespace: shop}
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [get, list, delete]
+  - apiGroups: [""]
+    resources: [pods/exec]
+    verbs: [create, get]
+  - apiGroups: [""]
+    resources: [pods/eviction]
+    verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: mallory-developer, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: developer}
+subjects:
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: mallory}
+)";
+
+// A pod bound to a node: with no kubelet it never runs, and a graceful delete leaves it
+// Terminating, as a real one is while its containers stop.
+std::string pod(const std::string& name) {
+  return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
+         "\n  namespace: shop\n  labels: {app: web}\nspec:\n  nodeName: node-1\n"
+         "  containers:\n    - {name: web, image: nginx:1.25}\n";
+}
+
+class WebhookFlow : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto* cluster = Cluster::instance();
+    if (cluster == nullptr) return;
+    auto& api = cluster->api();
+    // A holder left by an earlier test would keep the Lease (and policy status) for its duration.
+    api.request("DELETE", "/apis/coordination.k8s.io/v1/namespaces/podmortem-system/leases/podmortem-leader");
+    std::string objects = readFile(sourcePath("manifests/rbac/quarantine/quarantine_cluster_role.yaml")) +
+                          "\n---\n" +
+                          readFile(sourcePath("manifests/rbac/quarantine/quarantine_cluster_role_binding.yaml")) +
+                          "\n---\n" + kShop + "\n---\n" + kProtectShop;
+    for (const auto& answer : api.apply(objects)) {
+      ASSERT_TRUE(accepted(answer.status)) << answer.body;
+    }
+    api.userKubeconfig("mallory", {"developers"});
+    dir_ = new TempDir();
+    podmortem_ = cluster->podmortem(dir_->path() / "podmortem-0",
+                                    "kubernetes: {statusInterval: 1s}\n"
+                                    "leaderElection: {leaseDuration: 4s, retryPeriod: 500ms}\n",
+                                    true)
+                     .release();
+    podmortem_->start();
+    cluster->applyWebhookConfiguration(cluster->podmortemPort(), readFile(api.caFile()));
+    ASSERT_TRUE(Cluster::waitFor(
+        [] {
+          try {
+            return podmortem_->metricsClient().get("/readyz").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        "podmortem ready"))
+        << podmortem_->log();
+  }
+
+  static void TearDownTestSuite() {
+    delete podmortem_;
+    podmortem_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override { REQUIRE_CLUSTER(); }
+
+  static KubeApiserver& api() { return Cluster::instance()->api(); }
+
+  static std::vector<fs::path> bundlesOf(const std::string& podName) {
+    std::vector<fs::path> found;
+    fs::path dir = podmortem_->evidenceDir() / "shop" / podName;
+    if (!fs::exists(dir)) return found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (fs::exists(entry.path() / "manifest.json")) found.push_back(entry.path());
+    }
+    return found;
+  }
+
+  static nlohmann::json getPod(const std::string& name) {
+    return api().request("GET", "/api/v1/namespaces/shop/pods/" + name).json();
+  }
+
+  static void createPod(const std::string& name) {
+    auto created = api().apply(pod(name)).at(0);
+    ASSERT_TRUE(accepted(created.status)) << created.body;
+  }
+
+  static TempDir* dir_;
+  static ServerProcess* podmortem_;
+};
+
+TempDir* WebhookFlow::dir_ = nullptr;
+ServerProcess* WebhookFlow::podmortem_ = nullptr;
+
+TEST_F(WebhookFlow, AnExecThenADeleteIsCapturedWithTheWarningTheTrailAndTheRecord) {
+  createPod("web");
+  // The exec fails for want of a kubelet, but admission and audit see it first.
+  auto exec = api().request("POST", "/api/v1/namespaces/shop/pods/web/exec?command=sh&stdin=true&stdout=true&tty=true",
+                            "", "", "mallory");
+  EXPECT_GE(exec.status, 400u) << "no kubelet answers an exec here";
+
+  HttpClient mallory(api().port(), ClientOptions{api().caFile(), (api().dir() / "mallory.crt").string(),
+                                                  (api().dir() / "mallory.key").string()});
+  auto deletion = mallory.request("DELETE", "/api/v1/namespaces/shop/pods/web", "", "");
+  ASSERT_EQ(deletion.status, 200u) << deletion.body;
+  std::string warning = deletion.headers["warning"];
+  EXPECT_NE(warning.find("podmortem: evidence snapshot"), std::string::npos)
+      << "the API server passes podmortem's warning on to the client: " << warning;
+
+  auto bundles = bundlesOf("web");
+  ASSERT_EQ(bundles.size(), 1u) << podmortem_->log();
+  const fs::path bundle = bundles[0];
+  auto manifest = nlohmann::json::parse(readFile(bundle / "manifest.json"));
+  EXPECT_EQ(manifest["phase"], "Partial") << "logs cannot be read without a kubelet";
+  auto podJson = nlohmann::json::parse(readFile(bundle / "pod.json"));
+  EXPECT_EQ(podJson["metadata"]["name"], "web");
+  EXPECT_EQ(podJson["spec"]["nodeName"], "node-1") << "the pod as the API server sent it";
+  std::string trail = readFile(bundle / "audit-trail.jsonl");
+  EXPECT_NE(trail.find("\"subresource\":\"exec\""), std::string::npos) << trail;
+  EXPECT_NE(trail.find("mallory"), std::string::npos);
+  std::string logsError;
+  for (const auto& artifact : manifest["artifacts"]) {
+    if (artifact.value("collector", "") == "logs") logsError += artifact.value("error", "");
+  }
+  EXPECT_FALSE(logsError.empty()) << "logs/ records why the logs are missing: " << manifest.dump(2);
+
+  // The EvidenceSnapshot names the manifest by its SHA-256.
+  const std::string id = bundle.filename().string();
+  const std::string recordPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencesnapshots/" + id;
+  EXPECT_TRUE(Cluster::waitFor(
+      [&] {
+        return text(field(api().request("GET", recordPath).json(), {"status", "bundle", "manifestSHA256"})) ==
+               core::sha256Hex(readFile(bundle / "manifest.json"));
+      },
+      "the EvidenceSnapshot with the manifest's SHA-256"))
+      << podmortem_->log();
+  // The policy counted it; the Terminating pod carries the suspect label; it is quarantined.
+  EXPECT_TRUE(Cluster::waitFor(
+      [&] {
+        auto policy = api().request("GET", "/apis/podmortem.io/v1alpha1/forensicpolicies/protect-shop").json();
+        auto matches = field(policy, {"status", "matches"});
+        return matches.is_number() && matches.get<int64_t>() >= 1;
+      },
+      "the policy's match counter"));
+  auto terminating = getPod("web");
+  EXPECT_FALSE(text(field(terminating, {"metadata", "deletionTimestamp"})).empty());
+  EXPECT_EQ(text(field(terminating, {"metadata", "labels", "podmortem.io/suspect"})), "true");
+  auto policies = api().request("GET", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies").json();
+  ASSERT_TRUE(policies.contains("items"));
+  EXPECT_EQ(policies["items"].size(), 1u) << policies.dump(2);
+}
+
+TEST_F(WebhookFlow, ADryRunDeleteCapturesNothing) {
+  createPod("dry");
+  auto dryRun = api().request("DELETE", "/api/v1/namespaces/shop/pods/dry?dryRun=All");
+  ASSERT_EQ(dryRun.status, 200u) << dryRun.body;
+  EXPECT_TRUE(bundlesOf("dry").empty());
+  EXPECT_TRUE(text(field(getPod("dry"), {"metadata", "deletionTimestamp"})).empty());
+}
+
+TEST_F(WebhookFlow, AnEvictionIsCaptured) {
+  createPod("evicted");
+  // policy/v1 Evictions came with 1.22; 1.21 takes policy/v1beta1.
+  const std::string version = Cluster::instance()->atLeast126() ? "policy/v1" : "policy/v1beta1";
+  auto eviction = api().request(
+      "POST", "/api/v1/namespaces/shop/pods/evicted/eviction",
+      R"({"apiVersion":")" + version +
+          R"(","kind":"Eviction","metadata":{"name":"evicted","namespace":"shop"}})",
+      "application/json", "mallory");
+  ASSERT_TRUE(accepted(eviction.status)) << eviction.body;
+  auto bundles = bundlesOf("evicted");
+  ASSERT_EQ(bundles.size(), 1u) << podmortem_->log();
+  auto manifest = nlohmann::json::parse(readFile(bundles[0] / "manifest.json"));
+  EXPECT_EQ(manifest["trigger"]["resource"], "pods/eviction");
+}
+
+TEST_F(WebhookFlow, AfterAnApiServerRestartWatchesResumeAndNothingIsCapturedTwice) {
+  createPod("restart");
+  ASSERT_EQ(api().request("DELETE", "/api/v1/namespaces/shop/pods/restart").status, 200u);
+  ASSERT_EQ(bundlesOf("restart").size(), 1u);
+  // Checked before the restart: a restarted 1.21 server may refuse (403) for a moment, until
+  // its RBAC caches are filled, though /readyz already says ready.
+  expectNoAuthorizationErrors(*podmortem_);
+
+  Cluster::instance()->api().restartApiserver();
+  // A policy changed after the restart is seen: the watch came back.
+  std::string changed = kProtectShop;
+  changed.replace(changed.find("holdDeletion: 10s"), 17, "holdDeletion: 12s");
+  ASSERT_TRUE(accepted(api().apply(changed).at(0).status));
+  EXPECT_TRUE(Cluster::waitFor(
+      [&] {
+        auto policy = api().request("GET", "/apis/podmortem.io/v1alpha1/forensicpolicies/protect-shop").json();
+        auto generation = field(policy, {"metadata", "generation"});
+        auto observed = field(policy, {"status", "observedGeneration"});
+        return !generation.is_null() && generation == observed;
+      },
+      "the policy change seen after the restart", seconds(30)))
+      << podmortem_->log();
+  // The force delete that follows the graceful one is the same deletion: the same snapshot.
+  auto force = api().request("DELETE", "/api/v1/namespaces/shop/pods/restart",
+                             R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0})");
+  ASSERT_EQ(force.status, 200u) << force.body;
+  EXPECT_EQ(bundlesOf("restart").size(), 1u) << "nothing captured twice";
+}
+
+}  // namespace
+}  // namespace podmortem::testing
