@@ -199,6 +199,11 @@ class RestKubeClient final : public Client {
 void initializeThreadPool(size_t threads) {
   static std::once_flag once;
   std::call_once(once, [threads] {
+    // OpenSSL frees a thread's error queue and DRBGs when the thread ends, unless
+    // OPENSSL_cleanup (an atexit handler, registered at OpenSSL's first use) has run before.
+    // Initialising OpenSSL first makes its handler run after the pool's destructor, which joins
+    // the pool's threads: their OpenSSL state is freed, not left behind at exit.
+    OPENSSL_init_ssl(0, nullptr);
     try {
       crossplat::threadpool::initialize_with_threads(threads);
     } catch (const std::exception&) {

@@ -7,7 +7,6 @@
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -50,29 +49,6 @@ std::string deleteOf(const std::string& ns, const std::string& name, size_t padd
   if (padding > 0) pod["metadata"]["annotations"]["padding"] = std::string(padding, 'x');
   return review.dump();
 }
-
-// In the ASan build, makes the server started in this scope unwind each allocation's stack
-// fully. OpenSSL is built without frame pointers, so the fast unwinder stops inside libcrypto
-// and the suppressions in tests/lsan.supp (which name OpenSSL's per-thread state) cannot match.
-// Slow unwinding costs too much for the whole suite, so only the test that stops podmortem
-// with requests still in flight uses it. Without ASan the variable is unset and nothing changes.
-class FullLeakStacks {
- public:
-  FullLeakStacks() {
-    const char* options = std::getenv("ASAN_OPTIONS");
-    if (options == nullptr) return;
-    saved_ = options;
-    ::setenv("ASAN_OPTIONS", (saved_ + ":fast_unwind_on_malloc=0").c_str(), 1);
-  }
-  ~FullLeakStacks() {
-    if (!saved_.empty()) ::setenv("ASAN_OPTIONS", saved_.c_str(), 1);
-  }
-  FullLeakStacks(const FullLeakStacks&) = delete;
-  FullLeakStacks& operator=(const FullLeakStacks&) = delete;
-
- private:
-  std::string saved_;
-};
 
 struct Answer {
   unsigned status = 0;
@@ -308,10 +284,7 @@ TEST(FaultTest, SigtermWhileTwentyCapturesAreHeldAnswersEveryOneAndSealsEveryBun
   api.stall("/api/v1/namespaces/prod-shop/pods/");  // the live pod and its logs never come
   writeFile(dir.path() / "policies" / "p.yaml", kProtectWithLiveCollectors);
   ServerProcess server(dir.path(), clusterConfig(api, dir.path()));
-  {
-    FullLeakStacks fullStacks;  // the server stops with TLS handshakes to the API under way
-    server.start();
-  }
+  server.start();
 
   std::vector<std::future<Answer>> answers;
   for (int i = 0; i < 20; ++i) {

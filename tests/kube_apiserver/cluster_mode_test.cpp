@@ -158,7 +158,7 @@ TEST(ClusterMode, TheWebhookCertificateIsKeptInASecretAndItsCaInTheWebhookConfig
   // Restarted, it reuses the Secret: same certificate, Secret unchanged.
   const std::string version = secret["metadata"].value("resourceVersion", "");
   podmortem->signal(SIGTERM);
-  ASSERT_EQ(podmortem->wait(), 0);
+  ASSERT_EQ(podmortem->wait(), 0) << podmortem->log();
   podmortem->start();
   EXPECT_EQ(api.request("GET", secretPath).json()["metadata"].value("resourceVersion", ""), version);
   // It serves the Secret's certificate: a client trusting only the Secret's CA gets through.
