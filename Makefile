@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 0
 IMAGE_BUILD_DIR ?= build-image
 IMAGE_ROOT ?= build-image/rootfs
 
-.PHONY: all deps build run test test-release test-asan test-image test-fuzz fuzz demo bench-admission bench-audit bench-audit-stream format clean
+.PHONY: all deps build run test test-release test-asan test-image test-fuzz fuzz demo bench-admission bench-audit bench-audit-stream bench-soak format clean
 
 all: build
 
@@ -84,6 +84,10 @@ bench-audit: build
 # Two replicas sharing a NATS JetStream stream, on one server (R1) and three (R3).
 bench-audit-stream: build
 	./bench/audit.sh stream
+
+# 10 minutes of mixed load on one server; CSV and plot in bench/out/soak-<time>/.
+bench-soak: build
+	./bench/soak.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -17,6 +17,8 @@ packages=(
 )
 if ! $build_only; then
   packages+=(libgtest-dev libgmock-dev openssl curl jq yq prometheus wrk nginx-light)
+  # bench/soak.sh draws its plot with gnuplot.
+  packages+=(gnuplot-nox)
   # make fuzz: clang with libFuzzer and the sanitizer runtimes.
   packages+=(clang libclang-rt-14-dev)
   # The replica tests run real NATS servers (JetStream built in).

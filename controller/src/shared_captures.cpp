@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "podmortem/core/log.h"
 #include "podmortem/evidence/bundle.h"
 
@@ -90,7 +92,11 @@ CaptureTicket SharedCaptures::capture(policy::CaptureRequest request, Clock::tim
 
 void SharedCaptures::decide(const std::string& key, const std::shared_ptr<Entry>& entry,
                             policy::CaptureRequest request, Clock::time_point deadline) {
-  auto claim = claims_.claim(key, entry->snapshotId);
+  // While the bucket elects a leader (a NATS server died) a claim gets no answer; waiting for
+  // one is worth a third of the hold, at most 4 s: the capture needs the rest.
+  const auto now = Clock::now();
+  const auto tryUntil = now + std::min<Clock::duration>(std::chrono::seconds(4), (deadline - now) / 3);
+  auto claim = claims_.claim(key, entry->snapshotId, tryUntil);
   if (claim.verdict != Verdict::kLost) {
     return captureHere(key, entry, std::move(request), deadline, entry->snapshotId,
                        claim.verdict == Verdict::kWon);

@@ -56,7 +56,8 @@ class SharedCaptures {
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> finished_;
-  boost::asio::thread_pool claimers_{2};  // claim() waits for a round trip to NATS
+  // claim() waits for a round trip to NATS, and for a leader election when a server died.
+  boost::asio::thread_pool claimers_{8};
 };
 
 }  // namespace podmortem::controller

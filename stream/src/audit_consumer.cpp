@@ -11,6 +11,12 @@ namespace log = core::log;
 
 namespace {
 
+// A consumer whose info request has gone unanswered this long (and that delivered nothing
+// meanwhile) is taken for lost: its server died, and with it the ephemeral consumer, while the
+// JetStream API of the others cannot say so until a new leader is elected. Subscribing again
+// from the last record read loses nothing and repeats nothing.
+constexpr std::chrono::seconds kUnansweredLimit{6};
+
 // Records stored this long before a replica started reading only rebuild its window: the
 // replicas that were up ran their audit triggers, and claims older than the bucket's TTL are
 // gone, so running them again would capture a second time. Newer ones run again, and their
@@ -85,7 +91,7 @@ bool AuditConsumer::subscribe() {
   lastProblem_.clear();
   subscription_.reset(raw);
   subscribedAtReconnect_ = link_.reconnects();
-  lastChecked_ = std::chrono::steady_clock::now();
+  lastChecked_ = lastAlive_ = std::chrono::steady_clock::now();
   // Batches are up to a megabyte each: room for a burst without the library dropping any.
   natsSubscription_SetPendingLimits(raw, 65'536, 256 << 20);
   if (!subscribedOnce_) {
@@ -136,6 +142,7 @@ void AuditConsumer::run(std::stop_token stop) {
     natsMsg* message = nullptr;
     natsStatus s = natsSubscription_NextMsg(&message, subscription_.get(), 250);
     if (s == NATS_OK) {
+      lastAlive_ = std::chrono::steady_clock::now();
       deliver(message);
       metrics_.lag.Set(static_cast<double>(progress().pendingMessages));
       continue;
@@ -160,8 +167,13 @@ bool AuditConsumer::stillReading() {
   jsErrCode error = static_cast<jsErrCode>(0);
   natsStatus s = natsSubscription_GetConsumerInfo(&info, subscription_.get(), nullptr, &error);
   ConsumerInfoPtr owned(info);
-  // A timeout says little (a busy or electing server); a missing consumer says it all.
-  return s == NATS_OK || s == NATS_TIMEOUT || !link_.connected();
+  if (s == NATS_OK || !link_.connected()) {  // disconnected: the reconnect resubscribes
+    lastAlive_ = now;
+    return true;
+  }
+  // One timeout says little (a busy or electing server); a missing consumer, or silence for
+  // kUnansweredLimit, says it is gone.
+  return s == NATS_TIMEOUT && now - lastAlive_ < kUnansweredLimit;
 }
 
 void AuditConsumer::dropSubscription(const char* why) {

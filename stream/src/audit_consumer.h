@@ -56,6 +56,8 @@ class AuditConsumer {
   uint64_t lastSequence_ = 0;    // stream sequence of the last record read
   uint64_t subscribedAtReconnect_ = 0;
   std::chrono::steady_clock::time_point lastChecked_;
+  // When the consumer last showed it was alive: a record arrived, or its info answered.
+  std::chrono::steady_clock::time_point lastAlive_;
   bool subscribedOnce_ = false;
 
   std::atomic<uint64_t> handed_{0};       // records handed to the indexer

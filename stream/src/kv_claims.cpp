@@ -1,6 +1,7 @@
 #include "kv_claims.h"
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "podmortem/core/log.h"
 #include "podmortem/core/sha256.h"
@@ -12,6 +13,9 @@ using Clock = std::chrono::steady_clock;
 using Verdict = policy::CaptureClaims::Verdict;
 
 namespace {
+
+// Between two tries of a claim the bucket did not answer.
+constexpr std::chrono::milliseconds kClaimRetryPause{250};
 
 // Capture keys hold names and a policy (any characters); bucket keys may not.
 std::string bucketKey(const std::string& captureKey) { return "c." + core::sha256Hex(captureKey); }
@@ -90,7 +94,8 @@ std::string KvClaims::valueFor(const std::string& snapshotId, const char* state,
 }
 
 policy::CaptureClaims::Claim KvClaims::claim(const std::string& captureKey,
-                                             const std::string& snapshotId) {
+                                             const std::string& snapshotId,
+                                             Clock::time_point tryUntil) {
   kvStore* kv = bucket();
   if (kv == nullptr) {
     metrics_.claim("unavailable").Increment();
@@ -98,8 +103,8 @@ policy::CaptureClaims::Claim KvClaims::claim(const std::string& captureKey,
   }
   const std::string key = bucketKey(captureKey);
   const std::string value = valueFor(snapshotId, "capturing", 0, nullptr);
-  // Twice at most: a claim that expired between our create and our read is created again.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  int expiredBetween = 0;  // a claim that expired between our create and our read
+  while (true) {
     uint64_t revision = 0;
     natsStatus s = kvStore_Create(&revision, kv, key.c_str(), value.data(),
                                   static_cast<int>(value.size()));
@@ -109,16 +114,23 @@ policy::CaptureClaims::Claim KvClaims::claim(const std::string& captureKey,
       metrics_.claim("won").Increment();
       return {Verdict::kWon, snapshotId};
     }
-    if (!lostRace(s)) break;
-    kvEntry* raw = nullptr;
-    natsStatus got = kvStore_Get(&raw, kv, key.c_str());
-    KvEntryPtr entry(raw);
-    if (got == NATS_NOT_FOUND) continue;
-    if (got != NATS_OK) break;
-    auto stored = parseValue(raw);
-    if (!stored) break;
-    metrics_.claim("lost").Increment();
-    return {Verdict::kLost, stored->snapshotId};
+    if (lostRace(s)) {
+      kvEntry* raw = nullptr;
+      natsStatus got = kvStore_Get(&raw, kv, key.c_str());
+      KvEntryPtr entry(raw);
+      if (got == NATS_OK) {
+        if (auto stored = parseValue(raw)) {
+          metrics_.claim("lost").Increment();
+          return {Verdict::kLost, stored->snapshotId};
+        }
+        break;  // not a claim of ours: the bucket is not ours to decide with
+      }
+      if (got == NATS_NOT_FOUND && ++expiredBetween < 2) continue;
+    }
+    // No answer (a timeout, no responders while the bucket elects a leader): again while the
+    // servers are reachable and time remains.
+    if (!connected_() || Clock::now() + kClaimRetryPause >= tryUntil) break;
+    std::this_thread::sleep_for(kClaimRetryPause);
   }
   metrics_.claim("unavailable").Increment();
   log::warn("could not claim a capture in the NATS bucket; capturing here",

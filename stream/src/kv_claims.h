@@ -31,7 +31,8 @@ class KvClaims final : public policy::CaptureClaims {
   void attach(KvStorePtr bucket);
   void stop();
 
-  Claim claim(const std::string& key, const std::string& snapshotId) override;
+  Claim claim(const std::string& key, const std::string& snapshotId,
+              std::chrono::steady_clock::time_point tryUntil) override;
   void release(const std::string& key, const Outcome& outcome) override;
   void follow(const std::string& key, const std::string& takeOverSnapshotId,
               std::chrono::steady_clock::time_point deadline, OnOutcome onOutcome,

@@ -363,16 +363,28 @@ TEST(ReplicasTest, OneNatsServerKilledLosesNothingAndClaimsGoOn) {
   postBoth("before");
   replicas.nats().kill(0);
   postBoth("after");
+  // A replica whose consumer was on the killed server finds it gone (no answer for 6 s, or the
+  // server says so once the stream has a new leader: nats-server elects one after 4 to 9 s) and
+  // reads on from where it stopped.
   for (auto* replica : {&replicas.a(), &replicas.b()}) {
-    EXPECT_TRUE(eventually([&] { return acceptedEvents(*replica) == posted; }, seconds(20)))
+    auto waited = Clock::now();
+    EXPECT_TRUE(eventually([&] { return acceptedEvents(*replica) == posted; }, seconds(45)))
         << "indexed " << acceptedEvents(*replica) << " of " << posted << "\n" << replica->log();
+    std::cout << "indexed all " << posted << " events "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - waited).count()
+              << " ms after the last was stored\n";
     EXPECT_EQ(metric(*replica, "podmortem_audit_events_total{result=\"duplicate\"}"), 0);
   }
+  // The claims bucket elects a new leader if its leader died (nats-server waits 4 to 9 s before
+  // it does); until then a claim cannot be decided and each replica captures on its own (README,
+  // Limitations). Once every stream is current again, claims work as before.
+  ASSERT_TRUE(eventually([&] { return replicas.nats().current(); }, seconds(30)))
+      << replicas.nats().logs();
   auto graceful = std::async(std::launch::async,
                              [&] { return sendDelete(replicas.a(), deletion("del-1")); });
   Answer second = sendDelete(replicas.b(), deletion("del-2", true));
   Answer first = graceful.get();
-  EXPECT_EQ(first.snapshotId, second.snapshotId);
+  EXPECT_EQ(first.snapshotId, second.snapshotId) << replicas.a().log() << replicas.b().log();
   EXPECT_EQ(bundles(replicas.a()).size() + bundles(replicas.b()).size(), 1u);
   EXPECT_EQ(metric(replicas.a(), "podmortem_stream_claims_total{result=\"unavailable\"}") +
                 metric(replicas.b(), "podmortem_stream_claims_total{result=\"unavailable\"}"),

@@ -36,9 +36,11 @@ class CaptureClaims {
   virtual ~CaptureClaims() = default;
 
   // Claims `key` for this replica under `snapshotId`. Blocks for a round trip to the store: call
-  // it off request threads. While this replica holds a claim it is kept fresh (a heartbeat), so
-  // that others can tell a winner that died.
-  virtual Claim claim(const std::string& key, const std::string& snapshotId) = 0;
+  // it off request threads. While the store is reachable but cannot answer (it is electing a
+  // leader after a server died) it tries again until `tryUntil`. While this replica holds a
+  // claim it is kept fresh (a heartbeat), so that others can tell a winner that died.
+  virtual Claim claim(const std::string& key, const std::string& snapshotId,
+                      std::chrono::steady_clock::time_point tryUntil) = 0;
   // The winner's outcome, for the followers; ends the heartbeat.
   virtual void release(const std::string& key, const Outcome& outcome) = 0;
   // A follower: exactly one of the callbacks runs, never on the caller's thread: the winner's
