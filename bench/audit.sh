@@ -98,8 +98,9 @@ end
 LUA
 
 run() {  # name url var [connections] -> sets ${3}_eps
-  local out
-  out=$(TEMPLATE="$work/template.json" wrk -t2 -c"${4:-$connections}" -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 |
+  local out clients=${4:-$connections}
+  # wrk wants at least one connection per thread.
+  out=$(TEMPLATE="$work/template.json" wrk -t$((clients < 2 ? clients : 2)) -c"$clients" -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 |
     grep '^RESULT') || { echo "wrk failed for $1" >&2; exit 1; }
   read -r _ rps p50 p99 errors total <<<"$out"
   local eps

@@ -162,6 +162,7 @@ plot "$out/soak.csv" every ::1 using (\$1/60):(\$2/1024) with lines lw 2 title "
      "" every ::1 using (\$1/60):4 axes x1y2 with lines title "threads"
 set ylabel "events in the window"
 set y2label "queued batches"
+set y2range [0:1<*]
 plot "$out/soak.csv" every ::1 using (\$1/60):6 with lines lw 2 title "indexed events", \
      "" every ::1 using (\$1/60):5 axes x1y2 with lines title "audit queue depth"
 unset multiplot
