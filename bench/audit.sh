@@ -42,30 +42,9 @@ YAML
 start_podmortem --config "$work/config.yaml"
 start_nginx '{"status":"accepted"}'
 
-# A template of 400 events with AUDITID placeholders; the Lua script fills in fresh ids.
-python3 - "$fixtures" "$root" "$work" <<'PY'
-import glob, json, os, sys
-fixtures, root, work = sys.argv[1:]
-items = []
-for path in sorted(glob.glob(os.path.join(fixtures, "kube-apiserver-1.21/audit-webhook/batch-*.json"))):
-    items += json.load(open(path))["items"]
-if not items:
-    items = json.load(open(os.path.join(root, "tests/fixtures/audit/exec-eventlist.json")))["items"]
-events = [dict(items[i % len(items)]) for i in range(400)]
-# Stamped now, so that the events stay in the correlation window (30 minutes) and its memory is
-# what is measured, not an empty window.
-import datetime
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-for event in events:
-    event["auditID"] = "AUDITID"
-    for key in ("requestReceivedTimestamp", "stageTimestamp"):
-        if key in event:
-            event[key] = now
-body = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {},
-                   "items": events}, separators=(",", ":"))
-open(os.path.join(work, "template.json"), "w").write(body)
-print(f"batch: 400 events, {len(body)} bytes ({len(body) // 400} bytes per event)", file=sys.stderr)
-PY
+# A template of 400 events with AUDITID placeholders; the Lua script fills in fresh ids. Stamped
+# now, so that the events stay in the correlation window and its memory is what is measured.
+python3 "$root/bench/audit_batch.py" "$fixtures" "$root" "$work/template.json" now
 
 cat > "$work/post.lua" <<'LUA'
 local template = io.open(os.getenv("TEMPLATE")):read("*a")
