@@ -119,7 +119,15 @@ policy::CaptureClaims::Claim KvClaims::claim(const std::string& captureKey,
       natsStatus got = kvStore_Get(&raw, kv, key.c_str());
       KvEntryPtr entry(raw);
       if (got == NATS_OK) {
-        if (auto stored = parseValue(raw)) {
+        auto stored = parseValue(raw);
+        if (stored && stored->owner == replica_ && stored->snapshotId == snapshotId) {
+          // Our own earlier try was stored, but its answer never came back: the claim is ours.
+          std::lock_guard lock(mutex_);
+          owned_[key] = Owned{kvEntry_Revision(raw), snapshotId, 0, Clock::now()};
+          metrics_.claim("won").Increment();
+          return {Verdict::kWon, snapshotId};
+        }
+        if (stored) {
           metrics_.claim("lost").Increment();
           return {Verdict::kLost, stored->snapshotId};
         }
