@@ -4,7 +4,8 @@
 # Three wrk load generators run side by side over TLS keep-alive, each paced with wrk's delay():
 #   - audit: one 400-event EventList (fresh auditIDs) every 200 ms on one connection, ~2,000
 #     events/s, into a correlation window of 2 minutes (so that it fills early in the run and
-#     evicts from then on: what the RSS slope is about);
+#     evicts from then on: what the RSS slope is about; sealed captures are remembered for 10
+#     minutes, so the slope is taken from 10.5 minutes on);
 #   - admission that matches no policy: 2 connections, a request every 10 ms each (~200 req/s);
 #   - DELETEs of fresh pods a policy protects: one connection, one every 100 ms (~10 req/s),
 #     each written as an evidence snapshot (fsync'd bundle and ledger line) before its answer.
@@ -20,6 +21,10 @@ set -euo pipefail
 
 minutes=${1:-10}
 window_seconds=120
+# Sealed captures are remembered this long for deduplication (SnapshotManager::Options): the
+# memory fills when both this and the audit window have.
+capture_memory_seconds=600
+fill_seconds=$(( window_seconds > capture_memory_seconds ? window_seconds : capture_memory_seconds ))
 source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null || { echo "missing gnuplot: run scripts/install-deps.sh" >&2; exit 2; }
 out=${SOAK_OUT:-$root/bench/out/soak-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -157,13 +162,13 @@ plot "$out/soak.csv" every ::1 using (\$1/60):6 with lines lw 2 title "indexed e
 unset multiplot
 GNUPLOT
 
-python3 - "$out/soak.csv" "$window_seconds" "$work" <<'PY'
+python3 - "$out/soak.csv" "$fill_seconds" "$work" <<'PY'
 import csv, sys
 path, window, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = [{k: int(v) for k, v in row.items()} for row in csv.DictReader(open(path))]
 settled = [r for r in rows if r["seconds"] >= window + 30]
 if not settled:
-    print(f"the run was shorter than the window ({window} s) plus 30 s: the slope covers the filling")
+    print(f"the run was shorter than the windows ({window} s) plus 30 s: the slope covers the filling")
     settled = rows
 xs = [r["seconds"] for r in settled]
 ys = [r["rss_kib"] / 1024 for r in settled]

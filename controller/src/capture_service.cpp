@@ -89,7 +89,7 @@ std::string warningFor(const SnapshotOutcome& outcome, const std::string& policy
     case evidence::SnapshotPhase::kPartial:
       return "podmortem: evidence snapshot " + id + "… partially captured (policy " + policyName +
              ", " + std::to_string(outcome.artifactsStored) + " of " +
-             std::to_string(result.artifacts.size()) + " artifacts; " + clientReason(result) + ")";
+             std::to_string(outcome.artifactsTotal) + " artifacts; " + clientReason(result) + ")";
     case evidence::SnapshotPhase::kFailed:
       return "podmortem: evidence capture " + id + "… failed (policy " + policyName + "): " +
              clientReason(result);

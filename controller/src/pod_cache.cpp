@@ -25,12 +25,6 @@ void PodCache::remember(policy::PodRecord pod) {
   }
 }
 
-void PodCache::forget(const std::string& namespaceName, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  // The key stays in order_ until it reaches the front; erasing a missing key is harmless.
-  entries_.erase(keyOf(namespaceName, name));
-}
-
 std::shared_ptr<const policy::PodRecord> PodCache::find(std::string_view namespaceName,
                                                std::string_view name) const {
   std::lock_guard lock(mutex_);

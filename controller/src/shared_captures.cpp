@@ -54,51 +54,36 @@ CaptureOutcome stillCapturing(const std::string& snapshotId, const std::string& 
 }  // namespace
 
 SharedCaptures::SharedCaptures(policy::CaptureClaims& claims, CaptureHere captureHere)
-    : claims_(claims), captureHere_(std::move(captureHere)) {}
+    : claims_(claims),
+      captureHere_(std::move(captureHere)),
+      captures_(kRememberFor, kRememberAtMost) {}
 
 SharedCaptures::~SharedCaptures() { claimers_.join(); }
 
 CaptureTicket SharedCaptures::capture(policy::CaptureRequest request, Clock::time_point deadline,
                                       CaptureCallback done) {
   const std::string key = request.key();
-  std::shared_ptr<Entry> entry;
-  {
-    std::lock_guard lock(mutex_);
-    forgetOld();
-    if (auto it = entries_.find(key); it != entries_.end()) {
-      entry = it->second;
-      if (!entry->done) {
-        entry->waiters.push_back(std::move(done));
-        return {entry->snapshotId, true};
-      }
-    } else {
-      entry = std::make_shared<Entry>();
-      entry->key = key;
-      entry->snapshotId = evidence::newSnapshotId();
-      entry->waiters.push_back(std::move(done));
-      entries_.emplace(key, entry);
-    }
+  auto joined = captures_.join(key, evidence::newSnapshotId, done);
+  if (joined.finished) {
+    boost::asio::post(claimers_, [outcome = std::move(joined.outcome), done = std::move(done)] {
+      done(outcome);
+    });
   }
-  if (entry->done) {
-    boost::asio::post(claimers_, [entry, done = std::move(done)] { done(entry->outcome); });
-    return {entry->snapshotId, true};
-  }
-  std::string id = entry->snapshotId;
-  boost::asio::post(claimers_, [this, key, entry, request = std::move(request), deadline]() mutable {
-    decide(key, entry, std::move(request), deadline);
-  });
-  return {id, false};
+  if (!joined.started) return {joined.id, true};
+  boost::asio::post(claimers_, [this, key, id = joined.id, request = std::move(request),
+                                deadline]() mutable { decide(key, id, std::move(request), deadline); });
+  return {joined.id, false};
 }
 
-void SharedCaptures::decide(const std::string& key, const std::shared_ptr<Entry>& entry,
+void SharedCaptures::decide(const std::string& key, const std::string& snapshotId,
                             policy::CaptureRequest request, Clock::time_point deadline) {
   // While the bucket elects a leader (a NATS server died) a claim gets no answer; waiting for
   // one is worth a third of the hold, at most 4 s: the capture needs the rest.
   const auto now = Clock::now();
   const auto tryUntil = now + std::min<Clock::duration>(std::chrono::seconds(4), (deadline - now) / 3);
-  auto claim = claims_.claim(key, entry->snapshotId, tryUntil);
+  auto claim = claims_.claim(key, snapshotId, tryUntil);
   if (claim.verdict != Verdict::kLost) {
-    return captureHere(key, entry, std::move(request), deadline, entry->snapshotId,
+    return captureHere(key, std::move(request), deadline, snapshotId,
                        claim.verdict == Verdict::kWon);
   }
   log::info("another replica captures this deletion; following it",
@@ -108,50 +93,27 @@ void SharedCaptures::decide(const std::string& key, const std::shared_ptr<Entry>
   std::string takeOverId = evidence::newSnapshotId();
   claims_.follow(
       key, takeOverId, deadline,
-      [this, entry](const policy::CaptureClaims::Outcome& won) {
-        finish(entry, {won.snapshotId, phaseFromText(won.phase), won.cutShort, won.warning});
+      [this, key](const policy::CaptureClaims::Outcome& won) {
+        captures_.finish(key, {won.snapshotId, phaseFromText(won.phase), won.cutShort, won.warning});
       },
-      [this, key, entry, shared, deadline, takeOverId] {
-        captureHere(key, entry, std::move(*shared), deadline, takeOverId, true);
+      [this, key, shared, deadline, takeOverId] {
+        captureHere(key, std::move(*shared), deadline, takeOverId, true);
       },
-      [this, entry, winner = claim.snapshotId, policyName = shared->policyName] {
-        finish(entry, stillCapturing(winner, policyName));
+      [this, key, winner = claim.snapshotId, policyName = shared->policyName] {
+        captures_.finish(key, stillCapturing(winner, policyName));
       });
 }
 
-void SharedCaptures::captureHere(const std::string& key, const std::shared_ptr<Entry>& entry,
-                                 policy::CaptureRequest request, Clock::time_point deadline,
-                                 std::string snapshotId, bool publish) {
+void SharedCaptures::captureHere(const std::string& key, policy::CaptureRequest request,
+                                 Clock::time_point deadline, std::string snapshotId, bool publish) {
   captureHere_(std::move(request), deadline, std::move(snapshotId),
-               [this, key, entry, publish](const CaptureOutcome& outcome) {
+               [this, key, publish](const CaptureOutcome& outcome) {
                  if (publish) {
                    claims_.release(key, {outcome.snapshotId, phaseText(outcome.phase),
                                          outcome.cutShort, outcome.warning});
                  }
-                 finish(entry, outcome);
+                 captures_.finish(key, outcome);
                });
-}
-
-void SharedCaptures::finish(const std::shared_ptr<Entry>& entry, const CaptureOutcome& outcome) {
-  std::vector<CaptureCallback> waiters;
-  {
-    std::lock_guard lock(mutex_);
-    if (entry->done) return;
-    entry->done = true;
-    entry->outcome = outcome;
-    waiters.swap(entry->waiters);
-    finished_.emplace_back(Clock::now(), entry->key);
-  }
-  for (auto& waiter : waiters) waiter(outcome);
-}
-
-void SharedCaptures::forgetOld() {
-  auto horizon = Clock::now() - kRememberFor;
-  while (!finished_.empty() &&
-         (finished_.front().first < horizon || entries_.size() > kRememberAtMost)) {
-    entries_.erase(finished_.front().second);
-    finished_.pop_front();
-  }
 }
 
 }  // namespace podmortem::controller

@@ -2,12 +2,11 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "coalescer.h"
 
 #include "podmortem/controller/capture.h"
 #include "podmortem/policy/capture_claims.h"
@@ -35,27 +34,15 @@ class SharedCaptures {
   void drain() { claimers_.join(); }
 
  private:
-  struct Entry {
-    std::string key;
-    std::string snapshotId;
-    bool done = false;
-    CaptureOutcome outcome;
-    std::vector<CaptureCallback> waiters;
-  };
-
-  void decide(const std::string& key, const std::shared_ptr<Entry>& entry,
+  void decide(const std::string& key, const std::string& snapshotId,
               policy::CaptureRequest request, std::chrono::steady_clock::time_point deadline);
-  void captureHere(const std::string& key, const std::shared_ptr<Entry>& entry,
-                   policy::CaptureRequest request, std::chrono::steady_clock::time_point deadline,
-                   std::string snapshotId, bool publish);
-  void finish(const std::shared_ptr<Entry>& entry, const CaptureOutcome& outcome);
-  void forgetOld();  // with mutex_ held
+  void captureHere(const std::string& key, policy::CaptureRequest request,
+                   std::chrono::steady_clock::time_point deadline, std::string snapshotId,
+                   bool publish);
 
   policy::CaptureClaims& claims_;
   CaptureHere captureHere_;
-  std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> finished_;
+  Coalescer<CaptureOutcome> captures_;  // one decision per key on this replica
   // claim() waits for a round trip to NATS, and for a leader election when a server died.
   boost::asio::thread_pool claimers_{8};
 };

@@ -5,13 +5,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cctype>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
+#include "coalescer.h"
 #include "podmortem/core/log.h"
 
 namespace podmortem::controller {
@@ -22,13 +21,23 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// One deduplication key: the capture it started, and who waits for it.
-struct Entry {
-  std::string snapshotId;
-  bool done = false;
-  SnapshotOutcome outcome;
-  std::vector<SnapshotCallback> waiters;
-};
+// What a finished capture is remembered by for a later caller of its key: its answer, without
+// the records of the artifacts it stored (kept for an hour, these were most of the memory).
+SnapshotOutcome rememberedPart(const SnapshotOutcome& outcome) {
+  SnapshotOutcome kept;
+  kept.snapshotId = outcome.snapshotId;
+  kept.artifactsStored = outcome.artifactsStored;
+  kept.artifactsTotal = outcome.artifactsTotal;
+  kept.cutShort = outcome.cutShort;
+  kept.result.phase = outcome.result.phase;
+  kept.result.reason = outcome.result.reason;
+  kept.result.errorCode = outcome.result.errorCode;
+  // The client's reason is made from the failed artifacts' errors: keep those.
+  for (const auto& artifact : outcome.result.artifacts) {
+    if (!artifact.error.empty()) kept.result.artifacts.push_back(artifact);
+  }
+  return kept;
+}
 
 // "complete", "partial", "failed": the phase as a metric label.
 std::string resultLabel(evidence::SnapshotPhase phase) {
@@ -47,6 +56,7 @@ class SnapshotManager::Impl {
         collectors_(std::move(collectors)),
         metrics_(metrics),
         options_(options),
+        captures_(options.rememberFor, options.rememberAtMost),
         workers_(std::max(1u, options.workers)),
         // Bundles are written on their own threads, so hung collectors cannot hold them up.
         writers_(std::max(2u, options.workers)),
@@ -83,41 +93,31 @@ class SnapshotManager::Impl {
   CaptureTicket capture(CaptureRequest request, Clock::time_point deadline, SnapshotCallback done,
                         std::string snapshotId) {
     const std::string key = request.key();
-    std::shared_ptr<Entry> entry;
-    {
-      std::lock_guard lock(mutex_);
-      forgetOld();
-      auto it = entries_.find(key);
-      if (it != entries_.end()) {
-        metrics_.reused.Increment();
-        entry = it->second;
-        if (!entry->done) {
-          entry->waiters.push_back(std::move(done));
-          return {entry->snapshotId, true};
-        }
-      } else {
-        entry = std::make_shared<Entry>();
-        entry->snapshotId = snapshotId.empty() ? evidence::newSnapshotId() : std::move(snapshotId);
-        entry->waiters.push_back(std::move(done));
-        entries_.emplace(key, entry);
-      }
+    auto newId = [&snapshotId] {
+      return snapshotId.empty() ? evidence::newSnapshotId() : std::move(snapshotId);
+    };
+    auto joined = captures_.join(key, newId, done);
+    if (joined.started) {
+      start(key, joined.id, std::move(request), deadline);
+      return {joined.id, false};
     }
-    if (entry->done) {
+    metrics_.reused.Increment();
+    if (joined.finished) {
       // Finished earlier: answer with what it produced, off the caller's thread.
-      net::post(writers_, [entry, done = std::move(done)] { done(entry->outcome); });
-      return {entry->snapshotId, true};
+      net::post(writers_, [outcome = std::move(joined.outcome), done = std::move(done)] {
+        done(outcome);
+      });
     }
-    start(key, entry, std::move(request), deadline);
-    return {entry->snapshotId, false};
+    return {joined.id, true};
   }
 
  private:
   struct Job {
-    Job(net::io_context& timers, std::string k, std::shared_ptr<Entry> e, CaptureRequest r)
-        : key(std::move(k)), entry(std::move(e)), request(std::move(r)), timer(timers) {}
+    Job(net::io_context& timers, std::string k, std::string id, CaptureRequest r)
+        : key(std::move(k)), snapshotId(std::move(id)), request(std::move(r)), timer(timers) {}
 
     std::string key;
-    std::shared_ptr<Entry> entry;
+    std::string snapshotId;
     CaptureRequest request;
     net::steady_timer timer;
     Clock::time_point started = Clock::now();
@@ -129,23 +129,23 @@ class SnapshotManager::Impl {
     bool cutShort = false;  // sealed before every collector was done
   };
 
-  void start(const std::string& key, std::shared_ptr<Entry> entry, CaptureRequest request,
+  void start(const std::string& key, std::string snapshotId, CaptureRequest request,
              Clock::time_point deadline) {
     metrics_.inProgress.Increment();
     request.collectors = collectors_.expand(request.collectors);
     if (request.actions.hasPodActions()) request.collectors.emplace_back(kActionsCollector);
-    auto job = std::make_shared<Job>(timers_, key, std::move(entry), std::move(request));
+    auto job = std::make_shared<Job>(timers_, key, std::move(snapshotId), std::move(request));
     {
       std::lock_guard lock(mutex_);
       running_.insert(job);
     }
     for (const auto& observer : options_.observers) {
-      observer->started(job->entry->snapshotId, job->request);
+      observer->started(job->snapshotId, job->request);
     }
     const auto& names = job->request.collectors;
     job->results.resize(names.size());
     job->pending = names.size();
-    log::info("capture started", {{"snapshot", job->entry->snapshotId},
+    log::info("capture started", {{"snapshot", job->snapshotId},
                                   {"policy", job->request.policyName},
                                   {"namespace", job->request.pod.namespaceName},
                                   {"pod", job->request.pod.name},
@@ -212,7 +212,7 @@ class SnapshotManager::Impl {
         }
       }
     }
-    content.id = job->entry->snapshotId;
+    content.id = job->snapshotId;
     content.policyName = job->request.policyName;
     content.trigger = job->request.trigger;
     content.pod = job->request.pod;
@@ -228,6 +228,7 @@ class SnapshotManager::Impl {
     outcome.snapshotId = content.id;
     outcome.cutShort = job->cutShort;  // set under the job's lock, before this write was posted
     outcome.result = store_.write(content);
+    outcome.artifactsTotal = outcome.result.artifacts.size();
     for (const auto& artifact : outcome.result.artifacts) {
       if (artifact.error.empty()) ++outcome.artifactsStored;
     }
@@ -260,35 +261,19 @@ class SnapshotManager::Impl {
       }
     }
 
-    std::vector<SnapshotCallback> waiters;
     {
       std::lock_guard lock(mutex_);
-      job->entry->outcome = outcome;
-      job->entry->done = true;
-      waiters.swap(job->entry->waiters);
-      finished_.push_back({Clock::now(), job->key});
       running_.erase(job);
     }
-    for (auto& waiter : waiters) waiter(outcome);
-  }
-
-  // Drops finished entries past their memory; called with mutex_ held.
-  void forgetOld() {
-    auto horizon = Clock::now() - options_.rememberFor;
-    while (!finished_.empty() &&
-           (finished_.front().first < horizon || entries_.size() > options_.rememberAtMost)) {
-      entries_.erase(finished_.front().second);
-      finished_.pop_front();
-    }
+    captures_.finish(job->key, outcome, rememberedPart(outcome));
   }
 
   evidence::Store& store_;
   CollectorRegistry collectors_;
   SnapshotMetrics& metrics_;
   Options options_;
+  Coalescer<SnapshotOutcome> captures_;  // one capture per key
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;
-  std::deque<std::pair<Clock::time_point, std::string>> finished_;
   std::set<std::shared_ptr<Job>> running_;  // started, not yet written
   net::thread_pool workers_;
   net::thread_pool writers_;

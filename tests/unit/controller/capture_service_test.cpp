@@ -25,6 +25,7 @@ TEST(CaptureWarning, PartialGroupsTheReasonsInsteadOfListingEveryCollector) {
   outcome.snapshotId = "0123456789abcdef0123456789abcdef";
   outcome.result.phase = evidence::SnapshotPhase::kPartial;
   outcome.artifactsStored = 2;
+  outcome.artifactsTotal = 9;
   for (const char* name : {"owners", "events", "logs", "previousLogs", "node", "serviceAccount"}) {
     outcome.result.artifacts.push_back(
         failedArtifact(name, "needs a Kubernetes API; none is configured"));

@@ -19,7 +19,6 @@ class PodCache {
   explicit PodCache(size_t capacity) : capacity_(capacity) {}
 
   void remember(policy::PodRecord pod);
-  void forget(const std::string& namespaceName, const std::string& name);
   std::shared_ptr<const policy::PodRecord> find(std::string_view namespaceName,
                                         std::string_view name) const;
 

@@ -18,6 +18,7 @@ struct SnapshotOutcome {
   std::string snapshotId;
   evidence::WriteResult result;
   size_t artifactsStored = 0;  // artifacts without an error
+  size_t artifactsTotal = 0;   // every artifact recorded, stored or not
   bool cutShort = false;       // sealed at its deadline (or a stop) before every collector was done
 };
 
@@ -41,8 +42,10 @@ class SnapshotManager {
  public:
   struct Options {
     unsigned workers = 4;
-    // How long a finished capture is remembered for deduplication.
-    std::chrono::milliseconds rememberFor{std::chrono::hours(1)};
+      // How long a finished capture is remembered for deduplication: longer than the API server's
+    // retries and a graceful delete's grace period in practice, as long as the replicas' claims
+    // (SharedCaptures), and short enough that the memory it takes stays small under load.
+    std::chrono::milliseconds rememberFor{std::chrono::minutes(10)};
     size_t rememberAtMost = 100'000;
     std::vector<std::shared_ptr<SnapshotObserver>> observers;  // told in this order
   };
