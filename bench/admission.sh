@@ -9,6 +9,7 @@
 # Prints req/s, p50 and p99 of each, and podmortem's ratio to nginx.
 #
 # Usage: bench/admission.sh [seconds per run, default 10]   (run `make build` first)
+#        PERF_DATA=FILE records podmortem with `perf record` during the no-match run (perf report -i FILE).
 set -euo pipefail
 
 seconds=${1:-10}
@@ -77,10 +78,15 @@ end
 LUA
 
 run() {  # name url namespace unique
-  local out
+  local out perf_pid=
+  if [[ -n "${PERF_DATA:-}" && "$5" == nomatch ]]; then
+    perf record -q -F 2000 -g -o "$PERF_DATA" -p "$pm_pid" -- sleep "$((seconds > 2 ? seconds - 1 : 1))" &
+    perf_pid=$!
+  fi
   out=$(BODY_FILE="$work/review.json" NAMESPACE="$3" UNIQUE="$4" \
     wrk -t2 -c64 -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 | grep '^RESULT') || {
     echo "wrk failed for $1" >&2; exit 1; }
+  [[ -z "$perf_pid" ]] || wait "$perf_pid"
   read -r _ rps p50 p99 errors total <<<"$out"
   printf '%-28s %10s req/s   p50 %7s ms   p99 %7s ms   errors %s of %s\n' "$1" "$rps" "$p50" "$p99" "$errors" "$total"
   eval "${5}_rps=$rps"

@@ -8,8 +8,24 @@ namespace {
 
 std::string shortId(const std::string& id) { return id.substr(0, 12); }
 
-// A JSON string literal, quotes included; invalid UTF-8 is replaced, never thrown on.
+// Printable ASCII other than the quote and the backslash: copied into a JSON string as it is.
+bool plainAscii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// A JSON string literal, quotes included; invalid UTF-8 is replaced, never thrown on. Uids and
+// most warnings are plain ASCII and are copied as they are (every answer pays this); the rest
+// goes through nlohmann's encoder.
 void appendQuoted(std::string& out, std::string_view text) {
+  if (plainAscii(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
   out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

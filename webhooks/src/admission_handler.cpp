@@ -175,15 +175,16 @@ class AdmissionHandler::Impl {
 
   void count(const policy::AdmissionRequest& request, std::string_view decision, bool matched,
              Clock::time_point started) {
-    std::string resource = request.resource.empty() ? "unknown" : request.resource;
-    if (!request.subResource.empty()) resource += "/" + request.subResource;
-    metrics_.requests
-        .Add({{"operation", request.operation.empty() ? "unknown" : request.operation},
-              {"resource", resource},
-              {"decision", std::string(decision)}})
-        .Increment();
-    metrics_.duration.Add({{"matched", matched ? "true" : "false"}}, latencyBuckets())
-        .Observe(std::chrono::duration<double>(Clock::now() - started).count());
+    using std::string_view;  // both arms views: a std::string arm would make a dangling temporary
+    string_view operation = request.operation.empty() ? string_view("unknown") : request.operation;
+    string_view resource = request.resource.empty() ? string_view("unknown") : request.resource;
+    std::string withSubresource;
+    if (!request.subResource.empty()) {
+      withSubresource = std::string(resource) + "/" + request.subResource;
+      resource = withSubresource;
+    }
+    metrics_.answered(operation, resource, decision, matched,
+                      std::chrono::duration<double>(Clock::now() - started).count());
   }
 
   void reject(const Respond& respond, const policy::AdmissionRequest& request,

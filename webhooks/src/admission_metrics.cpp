@@ -1,6 +1,24 @@
 #include "podmortem/webhooks/admission_metrics.h"
 
+#include "metric_children.h"
+#include "podmortem/webhooks/http_metrics.h"
+
 namespace podmortem::webhooks {
+
+struct AdmissionMetrics::Children {
+  explicit Children(AdmissionMetrics& metrics)
+      : requests({"operation", "resource", "decision"},
+                 [&metrics](const prometheus::Labels& labels) -> prometheus::Counter& {
+                   return metrics.requests.Add(labels);
+                 }),
+        duration({"matched"},
+                 [&metrics](const prometheus::Labels& labels) -> prometheus::Histogram& {
+                   return metrics.duration.Add(labels, latencyBuckets());
+                 }) {}
+
+  MetricChildren<prometheus::Counter> requests;
+  MetricChildren<prometheus::Histogram> duration;
+};
 
 AdmissionMetrics::AdmissionMetrics(prometheus::Registry& registry)
     : requests(prometheus::BuildCounter()
@@ -26,6 +44,15 @@ AdmissionMetrics::AdmissionMetrics(prometheus::Registry& registry)
                            .Help("Execs, attaches and port-forwards recorded into the correlation "
                                  "window at admission, before their audit events arrive.")
                            .Register(registry)
-                           .Add({})) {}
+                           .Add({})),
+      children_(std::make_unique<Children>(*this)) {}
+
+AdmissionMetrics::~AdmissionMetrics() = default;
+
+void AdmissionMetrics::answered(std::string_view operation, std::string_view resource,
+                                std::string_view decision, bool matched, double seconds) {
+  children_->requests.get({operation, resource, decision}).Increment();
+  children_->duration.get({matched ? "true" : "false"}).Observe(seconds);
+}
 
 }  // namespace podmortem::webhooks

@@ -2,10 +2,10 @@
 
 namespace podmortem::webhooks {
 
-ConnectionTable::Member* ConnectionTable::oldestSheddable(const std::string* address) const {
-  for (const auto* list : {&unproven_, &idle_}) {
-    for (Member* member : *list) {
-      if (address == nullptr || member->address_ == *address) return member;
+ConnectionTable::Member* ConnectionTable::oldestSheddable(const std::string* address) {
+  for (auto* list : {&unproven_, &idle_}) {
+    for (Member& member : *list) {
+      if (address == nullptr || member.address_ == *address) return &member;
     }
   }
   return nullptr;
@@ -45,7 +45,8 @@ void ConnectionTable::add(Member& member, const std::string& address) {
 
 void ConnectionTable::unlist(Member& member) {
   if (!member.listed_) return;
-  (member.phase_ == Phase::kUnproven ? unproven_ : idle_).erase(member.position_);
+  auto& list = member.phase_ == Phase::kUnproven ? unproven_ : idle_;
+  list.erase(list.iterator_to(member));
   member.listed_ = false;
 }
 
@@ -56,7 +57,7 @@ void ConnectionTable::setPhase(Member& member, Phase phase) {
   member.phase_ = phase;
   if (phase == Phase::kBusy) return;
   auto& list = phase == Phase::kUnproven ? unproven_ : idle_;
-  member.position_ = list.insert(list.end(), &member);
+  list.push_back(member);
   member.listed_ = true;
 }
 

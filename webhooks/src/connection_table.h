@@ -1,7 +1,7 @@
 #pragma once
 
+#include <boost/intrusive/list.hpp>
 #include <cstddef>
-#include <list>
 #include <string>
 #include <unordered_map>
 
@@ -36,7 +36,9 @@ class ConnectionTable {
     Phase phase_ = Phase::kBusy;
     bool listed_ = false;  // in unproven_ or idle_
     bool present_ = false;
-    std::list<Member*>::iterator position_;
+    // Links it into unproven_ or idle_: moving between them, once or twice a request, allocates
+    // nothing.
+    boost::intrusive::list_member_hook<> hook_;
   };
 
   enum class Admission { kAdmitted, kAdmittedByShedding, kRefused };
@@ -59,15 +61,19 @@ class ConnectionTable {
   size_t size() const { return size_; }
 
  private:
-  Member* oldestSheddable(const std::string* address) const;
+  using List = boost::intrusive::list<
+      Member, boost::intrusive::member_hook<Member, boost::intrusive::list_member_hook<>,
+                                            &Member::hook_>>;
+
+  Member* oldestSheddable(const std::string* address);
   void unlist(Member& member);
   void shed(Member& member);
 
   size_t capacity_;
   size_t perAddress_;  // 0: no per-address cap
   size_t size_ = 0;
-  std::list<Member*> unproven_;  // oldest first
-  std::list<Member*> idle_;      // oldest first
+  List unproven_;  // oldest first
+  List idle_;      // oldest first
   std::unordered_map<std::string, size_t> byAddress_;
 };
 

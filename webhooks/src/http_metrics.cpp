@@ -1,5 +1,9 @@
 #include "podmortem/webhooks/http_metrics.h"
 
+#include <cstdio>
+
+#include "metric_children.h"
+
 namespace podmortem::webhooks {
 
 const prometheus::Histogram::BucketBoundaries& latencyBuckets() {
@@ -8,6 +12,20 @@ const prometheus::Histogram::BucketBoundaries& latencyBuckets() {
       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10,  30};
   return buckets;
 }
+
+struct HttpMetrics::Children {
+  explicit Children(HttpMetrics& metrics)
+      : requests({"handler", "code"},
+                 [&metrics](const prometheus::Labels& labels) -> prometheus::Counter& {
+                   return metrics.requests.Add(labels);
+                 }),
+        duration({"handler"}, [&metrics](const prometheus::Labels& labels) -> prometheus::Histogram& {
+          return metrics.duration.Add(labels, latencyBuckets());
+        }) {}
+
+  MetricChildren<prometheus::Counter> requests;
+  MetricChildren<prometheus::Histogram> duration;
+};
 
 HttpMetrics::HttpMetrics(prometheus::Registry& registry)
     : requests(prometheus::BuildCounter()
@@ -45,14 +63,20 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
                      .Name("podmortem_tls_certificate_reloads_total")
                      .Help("Times the serving certificate was reloaded from changed files.")
                      .Register(registry)
-                     .Add({})) {
+                     .Add({})),
+      children_(std::make_unique<Children>(*this)) {
   // Present from the start, so that rate() over them works before the first flood.
   for (const char* reason : {"capacity", "per_address"}) connectionsShed.Add({{"reason", reason}});
 }
 
-void HttpMetrics::observe(const std::string& handler, unsigned code, double seconds) {
-  requests.Add({{"handler", handler}, {"code", std::to_string(code)}}).Increment();
-  duration.Add({{"handler", handler}}, latencyBuckets()).Observe(seconds);
+HttpMetrics::~HttpMetrics() = default;
+
+void HttpMetrics::observe(std::string_view handler, unsigned code, double seconds) {
+  char digits[8];
+  int length = std::snprintf(digits, sizeof digits, "%u", code);
+  children_->requests.get({handler, std::string_view(digits, static_cast<size_t>(length))})
+      .Increment();
+  children_->duration.get({handler}).Observe(seconds);
 }
 
 }  // namespace podmortem::webhooks
