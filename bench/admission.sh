@@ -5,7 +5,9 @@
 #   1. nginx returning a static JSON body (the transport ceiling),
 #   2. podmortem /validate with a request no policy matches (answered at once),
 #   3. podmortem /validate with a protected pod DELETE, a new pod uid per request, so every
-#      request writes an evidence snapshot before it is answered.
+#      request writes an evidence snapshot before it is answered;
+#   4. the same at a paced ~500 req/s (24 connections, each waiting 40 ms after an answer), for
+#      the latency a steady stream of deletions sees rather than a saturated server's.
 # Prints req/s, p50 and p99 of each, and podmortem's ratio to nginx.
 #
 # Usage: bench/admission.sh [seconds per run, default 10]   (run `make build` first)
@@ -57,6 +59,8 @@ cat > "$work/post.lua" <<'LUA'
 local template = io.open(os.getenv("BODY_FILE")):read("*a")
 local namespace = os.getenv("NAMESPACE")
 local unique = os.getenv("UNIQUE") == "1"
+local pause = tonumber(os.getenv("DELAY_MS") or "")
+if pause then delay = function() return pause end end
 local fixed = template:gsub("NAMESPACE", namespace):gsub("POD%-UID", "fixed-uid")
 local counter = 0
 local prefix = tostring({}):gsub("[^%x]", "")  -- differs per wrk thread (each has its own Lua state)
@@ -77,14 +81,14 @@ done = function(summary, latency, requests)
 end
 LUA
 
-run() {  # name url namespace unique
-  local out perf_pid=
+run() {  # name url namespace unique result-name [connections delay-ms]
+  local out perf_pid= connections=${6:-64}
   if [[ -n "${PERF_DATA:-}" && "$5" == nomatch ]]; then
     perf record -q -F 2000 -g -o "$PERF_DATA" -p "$pm_pid" -- sleep "$((seconds > 2 ? seconds - 1 : 1))" &
     perf_pid=$!
   fi
-  out=$(BODY_FILE="$work/review.json" NAMESPACE="$3" UNIQUE="$4" \
-    wrk -t2 -c64 -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 | grep '^RESULT') || {
+  out=$(BODY_FILE="$work/review.json" NAMESPACE="$3" UNIQUE="$4" DELAY_MS="${7:-}" \
+    wrk -t2 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 | grep '^RESULT') || {
     echo "wrk failed for $1" >&2; exit 1; }
   [[ -z "$perf_pid" ]] || wait "$perf_pid"
   read -r _ rps p50 p99 errors total <<<"$out"
@@ -92,10 +96,11 @@ run() {  # name url namespace unique
   eval "${5}_rps=$rps"
 }
 
-echo "wrk -t2 -c64 -d${seconds}s, TLS keep-alive, $(nproc) cores shared by client and server"
+echo "wrk -t2 -c64 (paced run: -c24) -d${seconds}s, TLS keep-alive, $(nproc) cores shared by client and server"
 run "nginx static JSON" "https://127.0.0.1:$ng_port" "bench-other" 0 nginx
 run "podmortem no policy match" "https://127.0.0.1:$pm_port" "bench-other" 0 nomatch
 run "podmortem DELETE+snapshot" "https://127.0.0.1:$pm_port" "bench-protected" 1 snapshot
+run "  paced, ~500 req/s" "https://127.0.0.1:$pm_port" "bench-protected" 1 paced 24 40
 sleep 1  # captures answered at the hold deadline may still be writing
 snapshots=$(find "$work/evidence" -name manifest.json 2>/dev/null | wc -l)
 python3 - "$nginx_rps" "$nomatch_rps" "$snapshot_rps" "$snapshots" <<'PY'

@@ -18,6 +18,7 @@
 #
 # Usage: bench/audit.sh [seconds per run, default 10] [events for the memory run, default 1000000]
 #        bench/audit.sh stream [seconds per run, default 10]
+#        PERF_DATA=FILE records podmortem with `perf record` during its local run.
 set -euo pipefail
 
 mode=local
@@ -77,10 +78,15 @@ end
 LUA
 
 run() {  # name url var [connections] -> sets ${3}_eps
-  local out clients=${4:-$connections}
+  local out clients=${4:-$connections} perf_pid=
+  if [[ -n "${PERF_DATA:-}" && "$3" == podmortem ]]; then
+    perf record -q -F 2000 -g -o "$PERF_DATA" -p "$pm_pid" -- sleep "$((seconds > 2 ? seconds - 1 : 1))" &
+    perf_pid=$!
+  fi
   # wrk wants at least one connection per thread.
   out=$(TEMPLATE="$work/template.json" wrk -t$((clients < 2 ? clients : 2)) -c"$clients" -d"${seconds}s" -s "$work/post.lua" "$2" 2>&1 |
     grep '^RESULT') || { echo "wrk failed for $1" >&2; exit 1; }
+  [[ -z "$perf_pid" ]] || wait "$perf_pid"
   read -r _ rps p50 p99 errors total <<<"$out"
   local eps
   eps=$(python3 -c "print(int($rps * 400))")

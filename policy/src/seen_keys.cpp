@@ -30,58 +30,52 @@ uint64_t hashOf(const DedupKey& key) {
 
 }  // namespace
 
-SeenKeys::SeenKeys(const std::vector<Entry>& entries) : entries_(entries), buckets_(1024, kFree) {}
-
-size_t SeenKeys::home(uint32_t slot) const {
-  return hashOf(keyOf(entries_[slot])) & mask();
-}
+SeenKeys::SeenKeys(const std::vector<Entry>& entries)
+    : entries_(entries), buckets_(1024, Bucket{kFree, 0}) {}
 
 uint32_t SeenKeys::find(const DedupKey& key) const {
-  for (size_t i = hashOf(key) & mask();; i = (i + 1) & mask()) {
-    uint32_t slot = buckets_[i];
-    if (slot == kFree || keyOf(entries_[slot]) == key)
-      return slot;
+  const auto hash = static_cast<uint32_t>(hashOf(key));
+  for (size_t i = hash & mask();; i = (i + 1) & mask()) {
+    const Bucket& bucket = buckets_[i];
+    if (bucket.slot == kFree) return kFree;
+    if (bucket.hash == hash && keyOf(entries_[bucket.slot]) == key) return bucket.slot;
   }
 }
 
 void SeenKeys::insert(uint32_t slot) {
   if ((count_ + 1) * 2 > buckets_.size()) {
-    std::vector<uint32_t> old(buckets_.size() * 2, kFree);
+    std::vector<Bucket> old(buckets_.size() * 2, Bucket{kFree, 0});
     old.swap(buckets_);
-    for (uint32_t moved : old) {
-      if (moved != kFree)
-        place(moved);
+    for (const Bucket& moved : old) {
+      if (moved.slot != kFree) place(moved);
     }
   }
-  place(slot);
+  place({slot, static_cast<uint32_t>(hashOf(keyOf(entries_[slot])))});
   ++count_;
 }
 
-void SeenKeys::place(uint32_t slot) {
-  size_t i = home(slot);
-  while (buckets_[i] != kFree)
-    i = (i + 1) & mask();
-  buckets_[i] = slot;
+void SeenKeys::place(Bucket bucket) {
+  size_t i = bucket.hash & mask();
+  while (buckets_[i].slot != kFree) i = (i + 1) & mask();
+  buckets_[i] = bucket;
 }
 
 // Backward-shift deletion: no tombstones, so probes stay short however long the window runs.
 void SeenKeys::erase(uint32_t slot) {
-  size_t i = home(slot);
-  while (buckets_[i] != slot) {
-    if (buckets_[i] == kFree)
-      return;
+  size_t i = static_cast<uint32_t>(hashOf(keyOf(entries_[slot]))) & mask();
+  while (buckets_[i].slot != slot) {
+    if (buckets_[i].slot == kFree) return;
     i = (i + 1) & mask();
   }
-  buckets_[i] = kFree;
+  buckets_[i].slot = kFree;
   --count_;
-  for (size_t j = (i + 1) & mask(); buckets_[j] != kFree; j = (j + 1) & mask()) {
-    size_t h = home(buckets_[j]);
+  for (size_t j = (i + 1) & mask(); buckets_[j].slot != kFree; j = (j + 1) & mask()) {
+    size_t h = buckets_[j].hash & mask();
     // The key at j stays unless the hole at i lies between its home and j, cyclically.
     bool staysPut = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-    if (staysPut)
-      continue;
+    if (staysPut) continue;
     buckets_[i] = buckets_[j];
-    buckets_[j] = kFree;
+    buckets_[j].slot = kFree;
     i = j;
   }
 }

@@ -8,9 +8,12 @@
 namespace podmortem::policy {
 
 // The (auditID, stage) keys of the events in the window, for deduplication. Open addressing
-// over entry slots, 4 bytes a bucket at most half full, instead of a node-based set at ~40
-// bytes an event; the keys themselves are read from the entries. A key lives exactly as long
-// as its entry. Not thread-safe; the owner locks.
+// over entry slots, 8 bytes a bucket at most half full, instead of a node-based set at ~40
+// bytes an event; the keys themselves are read from the entries. Each bucket keeps 32 bits of
+// its key's hash beside the slot, so that probing, deleting and growing compare and place by
+// hash without reading entries: in a window of a million events each such read is a cache
+// miss, and profiling of the audit path found them at a fifth of its time. A key lives exactly
+// as long as its entry. Not thread-safe; the owner locks.
 class SeenKeys {
  public:
   static constexpr uint32_t kNotFound = UINT32_MAX;
@@ -24,12 +27,16 @@ class SeenKeys {
   void erase(uint32_t slot);
 
  private:
+  struct Bucket {
+    uint32_t slot;
+    uint32_t hash;  // the low 32 bits of the key's hash
+  };
+
   size_t mask() const { return buckets_.size() - 1; }
-  size_t home(uint32_t slot) const;
-  void place(uint32_t slot);
+  void place(Bucket bucket);
 
   const std::vector<Entry>& entries_;
-  std::vector<uint32_t> buckets_;  // slots; a power of two in size
+  std::vector<Bucket> buckets_;  // a power of two in size
   size_t count_ = 0;
 };
 

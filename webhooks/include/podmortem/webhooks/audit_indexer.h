@@ -12,10 +12,10 @@
 
 namespace podmortem::webhooks {
 
-// Decodes audit records and indexes them into the correlation window, on one worker thread,
-// from a bounded queue (by batches and by bytes). Each event new to the window is passed to
-// `onEvent` with its exact bytes (audit triggers, addenda), on that worker, right after it was
-// added: the window's indexedTotal() is then that event's ordinal. Records come from the local journal
+// Decodes audit records and indexes them into the correlation window, from a bounded queue (by
+// batches and by bytes), on two threads: one decodes, one indexes, in arrival order. Each event
+// new to the window is passed to `onEvent` with its exact bytes (audit triggers, addenda), on
+// the indexing thread, right after it was added: the window's indexedTotal() is then that event's ordinal. Records come from the local journal
 // (what this replica received) or from the shared stream (what every replica received).
 class AuditIndexer {
  public:
@@ -30,7 +30,7 @@ class AuditIndexer {
 
   AuditIndexer(Options options, policy::CorrelationWindow& window, AuditMetrics& metrics,
                EventSink onEvent);
-  ~AuditIndexer();  // indexes what is queued, then stops the worker
+  ~AuditIndexer();  // indexes what is queued, then stops the threads
 
   // Queues a body; false when the queue is full (the caller answers 429).
   bool tryEnqueue(std::string body);
