@@ -72,6 +72,20 @@ class Coalescer {
 
   void finish(const std::string& key, const Outcome& outcome) { finish(key, outcome, outcome); }
 
+  // Ends work that could not even start: its waiters get `outcome`, and the key is forgotten,
+  // so that the next caller starts afresh instead of being told the same failure.
+  void abandon(const std::string& key, const Outcome& outcome) {
+    std::vector<Callback> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = entries_.find(key);
+      if (it == entries_.end() || it->second.done) return;
+      waiters.swap(it->second.waiters);
+      entries_.erase(it);
+    }
+    for (auto& waiter : waiters) waiter(outcome);
+  }
+
   size_t size() const {
     std::lock_guard lock(mutex_);
     return entries_.size();

@@ -71,7 +71,19 @@ CaptureTicket SharedCaptures::capture(policy::CaptureRequest request, Clock::tim
   }
   if (!joined.started) return {joined.id, true};
   boost::asio::post(claimers_, [this, key, id = joined.id, request = std::move(request),
-                                deadline]() mutable { decide(key, id, std::move(request), deadline); });
+                                deadline]() mutable {
+    std::string policyName = request.policyName;
+    try {
+      decide(key, id, std::move(request), deadline);
+    } catch (const std::exception& error) {
+      // Callers are answered; the next call for the key tries again.
+      log::error("capture could not start", {{"snapshot", id}, {"error", error.what()}});
+      captures_.abandon(key, {id, CapturePhase::kFailed, false,
+                              "podmortem: evidence capture " + shortId(id) +
+                                  "… could not start (policy " + policyName +
+                                  "); see the server log"});
+    }
+  });
   return {joined.id, false};
 }
 

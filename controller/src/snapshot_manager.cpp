@@ -98,7 +98,11 @@ class SnapshotManager::Impl {
     };
     auto joined = captures_.join(key, newId, done);
     if (joined.started) {
-      start(key, joined.id, std::move(request), deadline);
+      try {
+        start(key, joined.id, std::move(request), deadline);
+      } catch (const std::exception& error) {
+        couldNotStart(key, joined.id, error.what());
+      }
       return {joined.id, false};
     }
     metrics_.reused.Increment();
@@ -129,18 +133,34 @@ class SnapshotManager::Impl {
     bool cutShort = false;  // sealed before every collector was done
   };
 
+  // A capture that failed before it began (no job, no bundle): its callers are answered, and
+  // the next call for the key tries again.
+  void couldNotStart(const std::string& key, const std::string& snapshotId, const char* why) {
+    log::error("capture could not start", {{"snapshot", snapshotId}, {"error", why}});
+    SnapshotOutcome failed;
+    failed.snapshotId = snapshotId;
+    failed.result.phase = evidence::SnapshotPhase::kFailed;
+    failed.result.reason = "the capture could not start (see the server log)";
+    captures_.abandon(key, failed);
+  }
+
   void start(const std::string& key, std::string snapshotId, CaptureRequest request,
              Clock::time_point deadline) {
-    metrics_.inProgress.Increment();
     request.collectors = collectors_.expand(request.collectors);
     if (request.actions.hasPodActions()) request.collectors.emplace_back(kActionsCollector);
     auto job = std::make_shared<Job>(timers_, key, std::move(snapshotId), std::move(request));
+    metrics_.inProgress.Increment();
     {
       std::lock_guard lock(mutex_);
       running_.insert(job);
     }
+    // From here the job is sealed in every case (its deadline, its collectors, a stop).
     for (const auto& observer : options_.observers) {
-      observer->started(job->snapshotId, job->request);
+      try {
+        observer->started(job->snapshotId, job->request);
+      } catch (const std::exception& error) {
+        log::error("snapshot observer failed", {{"snapshot", job->snapshotId}, {"error", error.what()}});
+      }
     }
     const auto& names = job->request.collectors;
     job->results.resize(names.size());

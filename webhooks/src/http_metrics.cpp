@@ -1,6 +1,6 @@
 #include "podmortem/webhooks/http_metrics.h"
 
-#include <cstdio>
+#include <charconv>
 
 #include "metric_children.h"
 
@@ -72,9 +72,9 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
 HttpMetrics::~HttpMetrics() = default;
 
 void HttpMetrics::observe(std::string_view handler, unsigned code, double seconds) {
-  char digits[8];
-  int length = std::snprintf(digits, sizeof digits, "%u", code);
-  children_->requests.get({handler, std::string_view(digits, static_cast<size_t>(length))})
+  char digits[16];
+  auto end = std::to_chars(digits, digits + sizeof digits, code).ptr;
+  children_->requests.get({handler, std::string_view(digits, static_cast<size_t>(end - digits))})
       .Increment();
   children_->duration.get({handler}).Observe(seconds);
 }

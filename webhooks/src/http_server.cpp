@@ -82,12 +82,31 @@ bool isJsonContentType(std::string_view value) {
   return true;
 }
 
+// Headers the server writes itself: a handler's own would frame the answer twice.
+bool reservedHeader(std::string_view name) {
+  for (std::string_view reserved :
+       {"content-length", "content-type", "connection", "transfer-encoding", "server"}) {
+    if (beast::iequals(name, reserved)) return true;
+  }
+  return false;
+}
+
+// A header line's name is a token and neither part can end the line early.
+bool writableHeader(std::string_view name, std::string_view value) {
+  if (name.empty() || name.find_first_of(" \t:\r\n") != std::string_view::npos) return false;
+  return value.find_first_of("\r\n") == std::string_view::npos;
+}
+
 // An answer as HTTP/1.1 bytes, in one buffer: one TLS record and one send, and none of the
 // allocations of a Beast message and serializer (seen in profiles of the admission path). Names
-// and values come from this program's handlers, never from a request.
+// and values come from this program's handlers, never from a request; still, a header that
+// could split the answer or frame it twice is left out.
 std::string serializeResponse(const HttpResponse& response, bool keepAlive) {
   auto status = static_cast<http::status>(response.status);
   std::string_view reason = http::obsolete_reason(status);
+  std::string_view contentType = writableHeader("Content-Type", response.contentType)
+                                     ? std::string_view(response.contentType)
+                                     : std::string_view("application/json");
   std::string out;
   out.reserve(160 + response.body.size());
   out += "HTTP/1.1 ";
@@ -95,9 +114,9 @@ std::string serializeResponse(const HttpResponse& response, bool keepAlive) {
   out += ' ';
   out += reason;
   out += "\r\nServer: podmortem\r\nContent-Type: ";
-  out += response.contentType;
+  out += contentType;
   for (const auto& [name, value] : response.headers) {
-    if ((name + value).find_first_of("\r\n") != std::string::npos) continue;  // never split
+    if (reservedHeader(name) || !writableHeader(name, value)) continue;
     out += "\r\n";
     out += name;
     out += ": ";
@@ -326,14 +345,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     pending->session = self;
     pending->loop = loop_;
     Respond respond = [pending](HttpResponse response) { pending->give(std::move(response)); };
-    tAnsweringInline = pending.get();
-    try {
-      route_->handle(request, respond);
-    } catch (const std::exception& error) {
-      log::error("handler failed", {{"handler", route_->handlerName}, {"error", error.what()}});
-      respond(jsonError(500, "internal error"));
+    {
+      struct Inline {  // set for exactly the handle() call, however it ends
+        explicit Inline(const void* answer) { tAnsweringInline = answer; }
+        ~Inline() { tAnsweringInline = nullptr; }
+      } inlineAnswer(pending.get());
+      try {
+        route_->handle(request, respond);
+      } catch (const std::exception& error) {
+        log::error("handler failed", {{"handler", route_->handlerName}, {"error", error.what()}});
+        respond(jsonError(500, "internal error"));
+      }
     }
-    tAnsweringInline = nullptr;
     // Most answers are given at once, inside handle(): written straight away, with no trip
     // through the loop's queue. A held one comes later; until then the loop keeps the session.
     if (pending->immediate) {

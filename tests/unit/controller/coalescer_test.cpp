@@ -79,5 +79,18 @@ TEST(Coalescer, FinishedKeysAreForgottenPastTheHorizonOrTheCountButRunningOnesSt
   EXPECT_EQ(byTime.size(), 1u);
 }
 
+TEST(Coalescer, AbandonedWorkAnswersItsWaitersAndTheNextCallerStartsAgain) {
+  Coalescer<std::string> work(1h, 100);
+  Answers answers;
+  int made = 0;
+  work.join("k", ids(made), answers.add());
+  work.join("k", ids(made), answers.add());
+  work.abandon("k", "could not start");
+  EXPECT_EQ(answers.got, (std::vector<std::string>{"could not start", "could not start"}));
+  auto again = work.join("k", ids(made), answers.add());
+  EXPECT_TRUE(again.started) << "a failure to start is not remembered";
+  EXPECT_EQ(again.id, "id-2");
+}
+
 }  // namespace
 }  // namespace podmortem::controller

@@ -52,6 +52,21 @@ class HttpServerTest : public ::testing::Test {
                                   {"spare", request.body.capacity() - request.body.size()}};
            respond({.status = 200, .body = body.dump()});
          }},
+        {"GET", "/headers", "headers", false,
+         [](HttpRequest&, Respond respond) {
+           HttpResponse response{.status = 200, .body = R"({"ok":true})"};
+           response.headers = {{"Retry-After", "1"},
+                               {"Content-Length", "999"},      // the server frames the answer
+                               {"connection", "keep-alive"},   // nor may a handler say this
+                               {"X-Split", "a\r\nX-Injected: yes"},
+                               {"Bad Name", "x"}};
+           respond(std::move(response));
+         }},
+        {"GET", "/raced", "raced", false,
+         [](HttpRequest&, Respond respond) {
+           // Answered from another thread before handle() returns.
+           std::thread([respond] { respond({.status = 200, .body = R"({"raced":true})"}); }).join();
+         }},
         {"POST", "/slow", "slow", false,
          [this](HttpRequest&, Respond respond) {
            // Answered later from another thread, like a held admission answer.
@@ -90,6 +105,31 @@ TEST_F(HttpServerTest, HealthAnswersOverTlsWithKeepAlive) {
     EXPECT_EQ(response.status, 200u);
     EXPECT_EQ(response.body, R"({"status":"ok"})");
     EXPECT_EQ(response.headers["content-type"], "application/json");
+  }
+}
+
+TEST_F(HttpServerTest, AHandlersHeadersCannotFrameOrSplitTheAnswer) {
+  startServer();
+  auto http = client();
+  for (int i = 0; i < 2; ++i) {  // the same connection stays usable: the framing held
+    auto response = http.get("/headers");
+    ASSERT_EQ(response.status, 200u);
+    EXPECT_EQ(response.body, R"({"ok":true})");
+    EXPECT_EQ(response.headers["retry-after"], "1");
+    EXPECT_EQ(response.headers["content-length"], "11");
+    EXPECT_EQ(response.headers.count("connection"), 0u);
+    EXPECT_EQ(response.headers.count("x-split"), 0u);
+    EXPECT_EQ(response.headers.count("x-injected"), 0u);
+  }
+}
+
+TEST_F(HttpServerTest, AnAnswerFromAnotherThreadBeforeHandleReturnsIsWritten) {
+  startServer();
+  auto http = client();
+  for (int i = 0; i < 3; ++i) {
+    auto response = http.get("/raced");
+    ASSERT_EQ(response.status, 200u);
+    EXPECT_EQ(response.body, R"({"raced":true})");
   }
 }
 

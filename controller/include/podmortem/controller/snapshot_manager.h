@@ -42,7 +42,7 @@ class SnapshotManager {
  public:
   struct Options {
     unsigned workers = 4;
-      // How long a finished capture is remembered for deduplication: longer than the API server's
+    // How long a finished capture is remembered for deduplication: longer than the API server's
     // retries and a graceful delete's grace period in practice, as long as the replicas' claims
     // (SharedCaptures), and short enough that the memory it takes stays small under load.
     std::chrono::milliseconds rememberFor{std::chrono::minutes(10)};
@@ -56,6 +56,8 @@ class SnapshotManager {
 
   // Starts the capture for request.key(), or joins the one already running or finished for it.
   // `done` runs once the bundle is written (or at once when it already was), on a worker thread.
+  // A caller joining a finished capture gets what answers it (id, phase, reason, counts and the
+  // failed artifacts), not the records of the stored artifacts: those are in the manifest.
   // Collectors still running at `deadline` are recorded as timed out and the bundle is written
   // without them (Partial). `snapshotId`: the id to capture under (one a claim named); empty:
   // a new one.
