@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // What a finished capture is remembered by for a later caller of its key: its answer, without
-// the records of the artifacts it stored (kept for an hour, these were most of the memory).
+// the records of the artifacts it stored (these were most of the memory it took).
 SnapshotOutcome rememberedPart(const SnapshotOutcome& outcome) {
   SnapshotOutcome kept;
   kept.snapshotId = outcome.snapshotId;
