@@ -107,6 +107,10 @@ class YamlWalk {
         if (!known->second.list) {
           throw ConfigError("key \"" + key + "\": expected a single value, got a list");
         }
+        if (known->second.setField) {
+          walkRecords(value, key);
+          continue;
+        }
         for (const auto& item : value) {
           if (!item.IsScalar()) throw ConfigError("key \"" + key + "\": expected a list of values");
           table_.apply(root_, key, item.as<std::string>(), base_);
@@ -124,6 +128,34 @@ class YamlWalk {
   }
 
  private:
+  // A list of maps: each item's keys set in turn, errors naming "KEY[INDEX].FIELD".
+  void walkRecords(const YAML::Node& items, const std::string& key) {
+    size_t index = 0;
+    for (const auto& item : items) {
+      std::string itemKey = key + "[" + std::to_string(index) + "]";
+      if (!item.IsMap()) throw ConfigError("key \"" + itemKey + "\": expected a map");
+      for (const auto& field : item) {
+        std::string name = field.first.as<std::string>();
+        const YAML::Node& value = field.second;
+        if (value.IsSequence()) {
+          for (const auto& element : value) {
+            if (!element.IsScalar()) {
+              throw ConfigError("key \"" + itemKey + "." + name + "\": expected a list of values");
+            }
+            table_.applyField(root_, key, index, name, element.as<std::string>(), base_);
+          }
+        } else if (value.IsScalar()) {
+          table_.applyField(root_, key, index, name, value.as<std::string>(), base_);
+        } else if (value.IsMap()) {
+          throw ConfigError("key \"" + itemKey + "." + name + "\": expected a value, got a map");
+        }
+      }
+      // An item with only null fields still counts: it is there to be completed by --set.
+      table_.applyField(root_, key, index, "", "", base_);
+      ++index;
+    }
+  }
+
   const KeyTable& table_;
   void* root_;
   const fs::path& base_;
@@ -135,8 +167,43 @@ void KeyTable::addEntry(std::string key, Entry entry) {
   }
 }
 
+void KeyTable::applyField(void* root, const std::string& key, size_t index,
+                          const std::string& field, const std::string& value,
+                          const fs::path& base) const {
+  const Entry& entry = entries_.at(key);
+  std::string itemKey = key + "[" + std::to_string(index) + "]";
+  try {
+    if (field.empty()) {
+      // Makes sure the item exists (a map of nulls): setField appends it when it is new.
+      entry.setField(root, index, "", "", base);
+      return;
+    }
+    entry.setField(root, index, field, value, base);
+  } catch (const ConfigError& error) {
+    throw ConfigError("key \"" + itemKey + (field.empty() ? "" : "." + field) + "\": " +
+                      error.what());
+  }
+}
+
 void KeyTable::apply(void* root, const std::string& key, const std::string& value,
                      const fs::path& base) const {
+  // NAME[INDEX].FIELD: one key of a list of maps.
+  if (auto open = key.find('['); open != std::string::npos) {
+    auto close = key.find("].", open);
+    auto records = entries_.find(key.substr(0, open));
+    if (close == std::string::npos || records == entries_.end() || !records->second.setField) {
+      throw ConfigError("unknown key \"" + key + "\"");
+    }
+    std::string indexText = key.substr(open + 1, close - open - 1);
+    size_t index = 0;
+    try {
+      index = configvalue::parseUnsigned(indexText, 0, 1023);
+    } catch (const ConfigError&) {
+      throw ConfigError("key \"" + key + "\": expected an index from 0 to 1023");
+    }
+    applyField(root, records->first, index, key.substr(close + 2), value, base);
+    return;
+  }
   auto it = entries_.find(key);
   if (it == entries_.end()) throw ConfigError("unknown key \"" + key + "\"");
   try {
@@ -189,6 +256,7 @@ std::vector<ConfigKey> KeyTable::describe(const void* defaults) const {
       description += " (unset: " + entry.unsetMeans + ")";
     }
     keys.push_back({key, std::move(description)});
+    for (const auto& field : entry.fields) keys.push_back({key + "[]." + field.key, field.description});
   }
   return keys;
 }

@@ -1,6 +1,7 @@
 #include "podmortem/core/timestamp.h"
 
 #include <cstdio>
+#include <string_view>
 #include <ctime>
 
 namespace podmortem::core {
@@ -22,10 +23,81 @@ std::string format(std::chrono::system_clock::time_point time, int fraction) {
   return buffer;
 }
 
+bool readDigits(std::string_view text, size_t& pos, size_t count, int& value) {
+  if (text.size() - pos < count)
+    return false;
+  value = 0;
+  for (size_t end = pos + count; pos < end; ++pos) {
+    char c = text[pos];
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + (c - '0');
+  }
+  return true;
+}
+
+bool readChar(std::string_view text, size_t& pos, char expected, char alternative = '\0') {
+  if (pos >= text.size())
+    return false;
+  char c = text[pos];
+  if (c != expected && (alternative == '\0' || c != alternative))
+    return false;
+  ++pos;
+  return true;
+}
+
 }  // namespace
 
 std::string formatTimestamp(std::chrono::system_clock::time_point time) { return format(time, 3); }
 
 std::string formatMicroTime(std::chrono::system_clock::time_point time) { return format(time, 6); }
+
+std::optional<int64_t> parseTimestampMicros(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM): Go's RFC 3339 with nanoseconds, which
+  // covers metav1.Time, MicroTime and the audit timestamps.
+  size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!readDigits(text, pos, 4, year) || !readChar(text, pos, '-') ||
+      !readDigits(text, pos, 2, month) || !readChar(text, pos, '-') ||
+      !readDigits(text, pos, 2, day) || !readChar(text, pos, 'T', 't') ||
+      !readDigits(text, pos, 2, hour) || !readChar(text, pos, ':') ||
+      !readDigits(text, pos, 2, minute) || !readChar(text, pos, ':') ||
+      !readDigits(text, pos, 2, second)) {
+    return std::nullopt;
+  }
+  int64_t micros = 0;
+  if (readChar(text, pos, '.')) {
+    size_t start = pos;
+    int64_t scale = 100'000;
+    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
+      micros += (text[pos] - '0') * scale;
+      scale /= 10;
+    }
+    if (pos == start || pos - start > 9)
+      return std::nullopt;
+  }
+  int offsetSeconds = 0;
+  if (!readChar(text, pos, 'Z', 'z')) {
+    if (pos >= text.size() || (text[pos] != '+' && text[pos] != '-'))
+      return std::nullopt;
+    int sign = text[pos++] == '-' ? -1 : 1;
+    int offsetHours = 0, offsetMinutes = 0;
+    if (!readDigits(text, pos, 2, offsetHours) || !readChar(text, pos, ':') ||
+        !readDigits(text, pos, 2, offsetMinutes) || offsetHours > 23 || offsetMinutes > 59) {
+      return std::nullopt;
+    }
+    offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60);
+  }
+  if (pos != text.size() || hour > 23 || minute > 59 || second > 59)
+    return std::nullopt;
+  std::chrono::year_month_day date{std::chrono::year{year},
+                                   std::chrono::month{static_cast<unsigned>(month)},
+                                   std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok())
+    return std::nullopt;
+  int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
+  int64_t seconds = days * 86'400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  return seconds * 1'000'000 + micros;
+}
 
 }  // namespace podmortem::core

@@ -11,13 +11,15 @@
 #include <stdexcept>
 #include <vector>
 
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 #include "podmortem/core/log.h"
 #include "podmortem/core/sha256.h"
 #include "podmortem/core/timestamp.h"
 #include "podmortem/evidence/bundle.h"
 
 namespace podmortem::evidence {
+
+namespace fileio = core::fileio;
 
 namespace {
 constexpr uint64_t kInitialTailWindow = 64 * 1024;

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 #include "podmortem/evidence/manifest.h"
 #include "recovery.h"
 #include "podmortem/core/kubernetes_names.h"
@@ -18,6 +18,8 @@
 #include "podmortem/evidence/artifact_path.h"
 
 namespace podmortem::evidence {
+
+namespace fileio = core::fileio;
 
 namespace {
 namespace fs = std::filesystem;

@@ -4,13 +4,15 @@
 #include <fstream>
 #include <set>
 
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 #include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/log.h"
 #include "podmortem/core/timestamp.h"
 #include "podmortem/evidence/store.h"
 
 namespace podmortem::evidence::recovery {
+
+namespace fileio = core::fileio;
 
 namespace fs = std::filesystem;
 namespace log = core::log;

@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 
 namespace podmortem::evidence {
+
+namespace fileio = core::fileio;
 
 namespace {
 constexpr std::size_t kMinHmacSecretBytes = 32;

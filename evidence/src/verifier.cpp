@@ -7,7 +7,7 @@
 #include <optional>
 #include <set>
 
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 #include "podmortem/evidence/manifest.h"
 #include "podmortem/core/kubernetes_names.h"
 #include "podmortem/core/sha256.h"
@@ -16,6 +16,8 @@
 #include "podmortem/evidence/store.h"
 
 namespace podmortem::evidence {
+
+namespace fileio = core::fileio;
 
 namespace {
 namespace fs = std::filesystem;

@@ -142,6 +142,86 @@ TEST(ConfigSchema, HelpTextCarriesTheDefaultsOfADefaultConstructedRoot) {
   EXPECT_EQ(keys["paint.rooms"], "where it goes (list)");
 }
 
+// A list of maps (records), as export.sinks is.
+struct Tin {
+  std::string name;
+  uint32_t litres = 1;
+  std::vector<std::string> tags;
+  static void bind(SectionBinder<Tin>& keys) {
+    keys.text("name", &Tin::name, "the tin's name");
+    keys.integer("litres", &Tin::litres, 1, 20, "how much it holds");
+    keys.list("tags", &Tin::tags, "what it is for");
+  }
+};
+
+struct Shop {
+  std::vector<Tin> tins;
+  static void bind(SectionBinder<Shop>& keys) { keys.records("tins", &Shop::tins, "tins on the shelf"); }
+};
+
+struct Street {
+  Shop shop;
+};
+
+const ConfigSchema<Street>& streetSchema() {
+  static const ConfigSchema<Street> s = [] {
+    ConfigSchema<Street> built;
+    built.section("shop", &Street::shop);
+    return built;
+  }();
+  return s;
+}
+
+TEST(ConfigRecords, AListOfMapsIsReadItemByItem) {
+  auto street = streetSchema().parse(
+      "shop:\n  tins:\n    - {name: blue, litres: 5, tags: [walls, doors]}\n    - name: white\n", "s.yaml", {});
+  ASSERT_EQ(street.shop.tins.size(), 2u);
+  EXPECT_EQ(street.shop.tins[0].name, "blue");
+  EXPECT_EQ(street.shop.tins[0].litres, 5u);
+  EXPECT_EQ(street.shop.tins[0].tags, (std::vector<std::string>{"walls", "doors"}));
+  EXPECT_EQ(street.shop.tins[1].name, "white");
+  EXPECT_EQ(street.shop.tins[1].litres, 1u) << "an item's own default";
+}
+
+TEST(ConfigRecords, ErrorsNameTheItemAndItsKey) {
+  auto error = [](const std::string& yaml) {
+    try {
+      streetSchema().parse(yaml, "s.yaml", {});
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(error("shop:\n  tins:\n    - {name: a}\n    - {litres: 50}\n"),
+            "s.yaml: key \"shop.tins[1].litres\": expected an integer from 1 to 20, got \"50\"");
+  EXPECT_EQ(error("shop:\n  tins:\n    - {colour: red}\n"),
+            "s.yaml: key \"shop.tins[0].colour\": unknown key \"colour\"");
+  EXPECT_EQ(error("shop:\n  tins:\n    - blue\n"), "s.yaml: key \"shop.tins[0]\": expected a map");
+  EXPECT_EQ(error("shop:\n  tins: blue\n"), "s.yaml: key \"shop.tins\": expected a list");
+}
+
+TEST(ConfigRecords, SetReachesAnItemByIndexAndMayAddTheNextOne) {
+  Street street;
+  streetSchema().set(street, "shop.tins[0].name", "blue");
+  streetSchema().set(street, "shop.tins[0].litres", "3");
+  streetSchema().set(street, "shop.tins[1].name", "white");
+  ASSERT_EQ(street.shop.tins.size(), 2u);
+  EXPECT_EQ(street.shop.tins[0].litres, 3u);
+  EXPECT_EQ(street.shop.tins[1].name, "white");
+  EXPECT_THROW(streetSchema().set(street, "shop.tins[5].name", "x"), ConfigError);
+  EXPECT_THROW(streetSchema().set(street, "shop.tins[x].name", "x"), ConfigError);
+  EXPECT_THROW(streetSchema().set(street, "shop.tins", "x"), ConfigError);
+}
+
+TEST(ConfigRecords, HelpTextListsEachItemKeyWithItsDefault) {
+  std::map<std::string, std::string> keys;
+  for (const auto& key : streetSchema().keys()) keys[key.key] = key.description;
+  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys["shop.tins"], "tins on the shelf");
+  EXPECT_EQ(keys["shop.tins[].litres"], "how much it holds (default 1)");
+  EXPECT_EQ(keys["shop.tins[].name"], "the tin's name");
+}
+
 TEST(ConfigValue, DurationsReadBackInTheirLargestWholeUnit) {
   EXPECT_EQ(configvalue::formatDuration(std::chrono::hours(2)), "2h");
   EXPECT_EQ(configvalue::formatDuration(std::chrono::minutes(30)), "30m");

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -77,6 +78,13 @@ struct KeyBinding {
   std::function<void(Section&, const std::string& value, const std::filesystem::path& base)> set;
   std::function<std::string(const Section&)> show;
   std::string unsetMeans;  // for the help text when the default is empty
+  // A list of maps (records): each item's field set by name; `index` may be one past the end,
+  // which appends an item. The item's own keys, for help texts.
+  std::function<void(Section&, size_t index, const std::string& field, const std::string& value,
+                     const std::filesystem::path& base)>
+      setField;
+  std::function<bool(const std::string& field)> fieldIsList;
+  std::vector<ConfigKey> fields;
 
   // What an empty default means ("$KUBECONFIG, then ~/.kube/config").
   KeyBinding& whenUnset(std::string meaning) {
@@ -197,6 +205,58 @@ class SectionBinder {
     return binding;
   }
 
+  // A YAML list of maps, each item read through Item::bind's keys ("export.sinks" is a list of
+  // sinks, each with name, type, url, ...). On the command line an item's key is set with its
+  // index: --set export.sinks[0].url=...; index N may be one past the last item, adding one.
+  // Each item's own validate() is the section's job (it knows what the items mean together).
+  template <class Item>
+  KeyBinding<Section>& records(std::string name, std::vector<Item> Section::*member,
+                               std::string description) {
+    auto itemKeys = std::make_shared<SectionBinder<Item>>();
+    Item::bind(*itemKeys);
+    auto& binding = add(
+        std::move(name), std::move(description),
+        [](Section&, const std::string& v, const auto&) {
+          configvalue::badValue("a list of maps (set an item's key as NAME[INDEX].KEY)", v);
+        },
+        [member](const Section& s) {
+          return (s.*member).empty() ? std::string()
+                                     : std::to_string((s.*member).size()) + " items";
+        });
+    binding.list = true;
+    binding.setField = [member, itemKeys](Section& s, size_t index, const std::string& field,
+                                          const std::string& value,
+                                          const std::filesystem::path& base) {
+      auto& items = s.*member;
+      if (index > items.size()) {
+        throw ConfigError("item " + std::to_string(index) + " is past the end of the list (" +
+                          std::to_string(items.size()) + " items)");
+      }
+      if (index == items.size()) items.emplace_back();
+      if (field.empty()) return;  // only makes sure the item is there
+      for (auto& key : itemKeys->keys()) {
+        if (key.name == field) {
+          key.set(items[index], value, base);
+          return;
+        }
+      }
+      throw ConfigError("unknown key \"" + field + "\"");
+    };
+    binding.fieldIsList = [itemKeys](const std::string& field) {
+      for (auto& key : itemKeys->keys()) {
+        if (key.name == field) return key.list;
+      }
+      return false;
+    };
+    Item defaults;
+    for (auto& key : itemKeys->keys()) {
+      std::string shown = key.show(defaults);
+      binding.fields.push_back(
+          {key.name, key.description + (shown.empty() ? std::string() : " (default " + shown + ")")});
+    }
+    return binding;
+  }
+
   std::vector<KeyBinding<Section>>& keys() { return keys_; }
 
  private:
@@ -206,7 +266,7 @@ class SectionBinder {
                                set,
                            std::function<std::string(const Section&)> show) {
     keys_.push_back({std::move(name), std::move(description), false, std::move(set),
-                     std::move(show), {}});
+                     std::move(show), {}, {}, {}, {}});
     return keys_.back();
   }
 
@@ -226,6 +286,12 @@ class KeyTable {
         set;
     std::function<std::string(const void* root)> show;
     std::string unsetMeans;
+    // Records (a list of maps): see SectionBinder::records.
+    std::function<void(void* root, size_t index, const std::string& field,
+                       const std::string& value, const std::filesystem::path& base)>
+        setField;
+    std::function<bool(const std::string& field)> fieldIsList;
+    std::vector<ConfigKey> fields;
   };
 
  protected:
@@ -239,6 +305,8 @@ class KeyTable {
  private:
   void apply(void* root, const std::string& key, const std::string& value,
              const std::filesystem::path& base) const;
+  void applyField(void* root, const std::string& key, size_t index, const std::string& field,
+                  const std::string& value, const std::filesystem::path& base) const;
   void walkDocument(void* root, const YAML::Node& document, const std::string& name,
                     const std::filesystem::path& base) const;
   std::map<std::string, Entry> entries_;
@@ -261,6 +329,15 @@ class ConfigSchema : public detail::KeyTable {
       entry.description = key.description;
       entry.list = key.list;
       entry.unsetMeans = key.unsetMeans;
+      entry.fields = key.fields;
+      entry.fieldIsList = key.fieldIsList;
+      if (key.setField) {
+        entry.setField = [member, setField = key.setField](
+                             void* root, size_t index, const std::string& field,
+                             const std::string& value, const std::filesystem::path& base) {
+          setField(static_cast<Root*>(root)->*member, index, field, value, base);
+        };
+      }
       entry.set = [member, set = key.set](void* root, const std::string& value,
                                           const std::filesystem::path& base) {
         set(static_cast<Root*>(root)->*member, value, base);

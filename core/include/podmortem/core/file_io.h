@@ -1,7 +1,7 @@
 #pragma once
 
-// Private to the controller library: the few POSIX file operations the evidence store and the
-// verifier need, with durability (fsync) and without following symlinks. Each returns success or an
+// The few POSIX file operations the evidence store, the verifier and the findings outbox need,
+// with durability (fsync) and without following symlinks. Each returns success or an
 // error whose code says what the file system said (no space, read-only, ...) and whose message is
 // "<action> <path>: <errno text>", because the caller turns it into a snapshot's reason rather
 // than throwing.
@@ -12,13 +12,17 @@
 
 #include "podmortem/core/result.h"
 
-namespace podmortem::evidence::fileio {
+namespace podmortem::core::fileio {
 
 std::string errnoText(int err);
 
 // Creates `path` (which must not exist) mode 0600, writes all bytes, fsyncs and closes it.
 // `written` grows by the bytes that reached the file, also when the call fails part-way.
 core::Status writeNewFile(const std::string& path, std::string_view bytes, uint64_t& written);
+
+// Writes `bytes` to a new file beside `path` and renames it over `path`, then fsyncs the folder:
+// after a crash the file holds either its old contents or all of the new ones.
+core::Status replaceFile(const std::string& path, std::string_view bytes);
 
 // mkdir mode 0700. An existing real folder (not a symlink) is accepted when `mayExist`;
 // `created` says whether this call made it, so that only new entries' parents are fsync'd.
@@ -36,4 +40,4 @@ core::Status readFile(const std::string& path, std::string& contents);
 // SHA-256 and size of a file, read in pieces so that large artifacts (checkpoints) are fine.
 core::Status hashFile(const std::string& path, std::string& sha256Hex, uint64_t& size);
 
-}  // namespace podmortem::evidence::fileio
+}  // namespace podmortem::core::fileio

@@ -1,4 +1,4 @@
-#include "file_io.h"
+#include "podmortem/core/file_io.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "podmortem/core/sha256.h"
 
-namespace podmortem::evidence::fileio {
+namespace podmortem::core::fileio {
 
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -70,6 +70,23 @@ core::Status writeNewFile(const std::string& path, std::string_view bytes, uint6
   if (::close(fd.release()) != 0)
     return failure("close", path, errno);
   return {};
+}
+
+core::Status replaceFile(const std::string& path, std::string_view bytes) {
+  std::string temporary = path + ".partial";
+  ::unlink(temporary.c_str());  // left by a crash mid-write
+  uint64_t written = 0;
+  if (auto status = writeNewFile(temporary, bytes, written); !status.ok()) {
+    ::unlink(temporary.c_str());
+    return status;
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temporary.c_str());
+    return failure("rename to", path, err);
+  }
+  auto slash = path.rfind('/');
+  return syncDir(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
 }
 
 core::Status makePrivateDir(const std::string& path, bool mayExist, bool& created) {
@@ -156,4 +173,4 @@ core::Status hashFile(const std::string& path, std::string& sha256Hex, uint64_t&
   return read;
 }
 
-}  // namespace podmortem::evidence::fileio
+}  // namespace podmortem::core::fileio
