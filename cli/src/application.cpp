@@ -1,14 +1,17 @@
 #include "podmortem/cli/application.h"
 
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "audit_coverage.h"
 #include "observed_metrics.h"
 #include "podmortem/cli/application_hooks.h"
 #include "podmortem/controller/audit_addenda.h"
 #include "podmortem/controller/audit_trigger_runner.h"
 #include "podmortem/controller/capture_service.h"
+#include "podmortem/controller/findings_export.h"
 #include "podmortem/controller/kubernetes.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/snapshot_manager.h"
@@ -99,6 +102,7 @@ class Application::Impl {
     addenda_.reset();  // seals what is pending
     admission_.reset();
     capture_.reset();
+    findings_.reset();  // after everything that makes findings: what is queued goes to the outbox
     stream_.reset();
     // Last: the live collectors and the EvidenceSnapshot recorder use its client.
     if (serving_.managed) serving_.managed->stop();
@@ -175,12 +179,60 @@ class Application::Impl {
            if (!policiesLoaded) body["reason"] = "ForensicPolicies not listed from the API server yet";
            else if (!windowBuilt) body["reason"] = "rebuilding the audit window from the stream";
            if (stream_) body["stream"] = std::move(streamDetail);
-           if (!auditWarning_.empty()) body["warnings"] = {auditWarning_};
+           nlohmann::json warnings = nlohmann::json::array();
+           if (!auditWarning_.empty()) warnings.push_back(auditWarning_);
+           auto coverage = auditCoverageNow();
+           body["audit"] = coverage.detail;
+           if (!coverage.warning.empty()) warnings.push_back(coverage.warning);
+           if (findings_) body["export"] = exportDetail(warnings);
+           if (!warnings.empty()) body["warnings"] = std::move(warnings);
            HttpResponse response = jsonOk(body);
            if (!ready) response.status = 503;
            respond(std::move(response));
          }},
     };
+  }
+
+  static int64_t nowMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Every admission request: the coverage check's "the API server is calling us". Written only
+  // when the second changed, so that the request threads rarely share the cache line.
+  void noteAdmission() {
+    int64_t now = nowMillis();
+    if (now / 1000 != lastAdmissionMillis_.load(std::memory_order_relaxed) / 1000) {
+      lastAdmissionMillis_.store(now, std::memory_order_relaxed);
+    }
+  }
+
+  AuditCoverage auditCoverageNow() const {
+    AuditCoverageInput input;
+    input.ingestEnabled = config_.audit.auth != webhooks::AuditAuth::kDisabled;
+    input.nowMillis = nowMillis();
+    input.startedMillis = startedMillis_;
+    input.lastAdmissionMillis = lastAdmissionMillis_.load(std::memory_order_relaxed);
+    input.lastAuditMillis = auditIndexer_ ? auditIndexer_->lastEventMillis() : 0;
+    input.silentAfter = config_.audit.silentAfter;
+    return auditCoverage(input);
+  }
+
+  // Per sink: what waits in the outbox and why, for whoever reads /readyz.
+  nlohmann::json exportDetail(nlohmann::json& warnings) const {
+    nlohmann::json sinks = nlohmann::json::object();
+    for (const auto& sink : findings_->sinks()) {
+      nlohmann::json detail = {{"pending", sink.pending},
+                               {"oldestPendingSeconds", sink.oldestPendingSeconds}};
+      if (!sink.lastError.empty()) {
+        detail["lastError"] = sink.lastError;
+        warnings.push_back("findings sink " + sink.name + " is failing, " +
+                           std::to_string(sink.pending) + " findings wait: " + sink.lastError);
+      }
+      sinks[sink.name] = std::move(detail);
+    }
+    return {{"sinks", std::move(sinks)}};
   }
 
   void startPolicies() {
@@ -233,9 +285,20 @@ class Application::Impl {
     if (auto recorder = kubernetes_ ? kubernetes_->recorder() : nullptr) {
       options.observers.push_back(std::move(recorder));  // EvidenceSnapshot records
     }
-    addenda_ = std::make_shared<controller::AuditAddenda>(
-        *evidence_, *window_, snapshotMetrics_,
-        controller::AuditAddenda::Options{.lateness = config_.correlation.lateness});
+    startFindingsExport();
+    if (findings_) options.observers.push_back(findings_);
+    controller::AuditAddenda::Options addendaOptions{.lateness = config_.correlation.lateness};
+    if (findings_) {
+      addendaOptions.onSealed = [findings = findings_](const std::string& snapshotId,
+                                                       const core::PodIdentity& pod,
+                                                       const evidence::AddendumRecord& addendum,
+                                                       std::string events) {
+        findings->addendumSealed(snapshotId, pod, addendum.sequence, addendum.manifestSha256,
+                                 addendum.path, std::move(events));
+      };
+    }
+    addenda_ = std::make_shared<controller::AuditAddenda>(*evidence_, *window_, snapshotMetrics_,
+                                                          std::move(addendaOptions));
     options.observers.push_back(addenda_);
     snapshots_ = std::make_unique<controller::SnapshotManager>(*evidence_, std::move(collectors),
                                                                snapshotMetrics_, options);
@@ -243,8 +306,29 @@ class Application::Impl {
         *snapshots_, podCache_, stream_ ? &stream_->claims() : nullptr);
   }
 
+  // With export.sinks: every snapshot, addendum and firing without a capture becomes an OCSF
+  // finding in a durable outbox on the evidence volume, delivered to each sink from there.
+  void startFindingsExport() {
+    if (config_.findings.sinks.empty()) return;
+    controller::FindingsExport::Options options;
+    options.settings = config_.findings;
+    options.outboxDir = config_.findings.outboxDir.empty()
+                            ? (std::filesystem::path(evidenceDir()) / ".outbox").string()
+                            : config_.findings.outboxDir;
+    options.replica = kube::replicaIdentity(config_.kubernetes);
+    findings_ = std::make_shared<controller::FindingsExport>(std::move(options), metrics_.registry());
+    observeExport(metrics_, findings_);
+  }
+
   void startAdmission() {
     webhooks::AdmissionHandler::Options admissionOptions;
+    if (findings_) {
+      admissionOptions.onFiredWithoutCapture = [findings = findings_](
+                                                   const policy::CaptureRequest& request,
+                                                   std::string why) {
+        findings->firedWithoutCapture(request, std::move(why));
+      };
+    }
     admissionOptions.journal = journal_.get();
     admissionOptions.correlation = window_.get();
     if (kubernetes_) {
@@ -313,6 +397,12 @@ class Application::Impl {
 
   void startAuditIngest() {
     controller::AuditTriggerRunner::Hooks runnerHooks;
+    if (findings_) {
+      runnerHooks.onFiredWithoutCapture = [findings = findings_](const policy::CaptureRequest& request,
+                                                                 std::string why) {
+        findings->firedWithoutCapture(request, std::move(why));
+      };
+    }
     if (kubernetes_) {
       runnerHooks.lookupPod = [this](const std::string& ns, const std::string& name) {
         return kubernetes_->lookupPod(ns, name);
@@ -353,6 +443,7 @@ class Application::Impl {
     auto routes = healthRoutes();
     routes.push_back({"POST", "/validate", "validate", true,
                       [this](HttpRequest& request, Respond respond) {
+                        noteAdmission();
                         admission_->handle(request, std::move(respond));
                       }});
     routes.push_back({"POST", "/audit", "audit", true,
@@ -388,12 +479,14 @@ class Application::Impl {
   std::shared_ptr<policy::CorrelationWindow> window_;
   std::unique_ptr<core::PeriodicWorker> windowExpiry_;
   std::string auditWarning_;
+  std::atomic<int64_t> lastAdmissionMillis_{0};  // the coverage check's other half
   std::unique_ptr<policy::PolicyDirectoryWatcher> policyWatcher_;
   std::unique_ptr<controller::Kubernetes> kubernetes_;  // before everything that uses its client
   std::unique_ptr<stream::StreamMetrics> streamMetrics_;
   std::unique_ptr<stream::SharedStream> stream_;  // before the captures that claim through it
   ServingCertificate serving_;
   std::unique_ptr<evidence::FileStore> evidence_;
+  std::shared_ptr<controller::FindingsExport> findings_;
   std::shared_ptr<controller::AuditAddenda> addenda_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;
   std::unique_ptr<controller::CaptureService> capture_;
@@ -404,6 +497,7 @@ class Application::Impl {
   std::unique_ptr<webhooks::AuditHandler> auditHandler_;
   std::atomic<bool> ready_{false};
   std::chrono::steady_clock::time_point startedAt_ = std::chrono::steady_clock::now();
+  int64_t startedMillis_ = nowMillis();
   std::unique_ptr<webhooks::HttpServer> webhookServer_;
   std::unique_ptr<webhooks::HttpServer> metricsServer_;
 };

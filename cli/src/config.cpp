@@ -23,6 +23,7 @@ const core::ConfigSchema<Config>& configSchema() {
         .section("kubernetes", &Config::cluster)
         .section("leaderElection", &Config::leaderElection)
         .section("stream", &Config::stream)
+        .section("export", &Config::findings)
         .section("log", &Config::log);
     return s;
   }();
@@ -35,7 +36,8 @@ void validateConfig(const Config& config) {
         config.limits.validate(), config.audit.validate(), config.correlation.validate(),
         config.policies.validate(), config.evidence.validate(), config.capture.validate(),
         config.kubernetes.validate(), config.cluster.validate(),
-        config.leaderElection.validate(), config.stream.validate(), config.log.validate()}) {
+        config.leaderElection.validate(), config.stream.validate(), config.findings.validate(),
+        config.log.validate()}) {
     core::throwIfInvalid(status);
   }
   if (config.audit.auth == webhooks::AuditAuth::kMtls && config.tls.clientCAFile.empty()) {

@@ -68,4 +68,30 @@ void observeHost(webhooks::MetricsRegistry& metrics, std::string servingCertFile
                   });
 }
 
+void observeExport(webhooks::MetricsRegistry& metrics,
+                   std::shared_ptr<const controller::FindingsExport> findings) {
+  std::weak_ptr<const controller::FindingsExport> weak = findings;
+  metrics.observe("podmortem_export_pending", "Findings in the outbox a sink has not taken yet.",
+                  kGauge, [weak]() -> Samples {
+                    Samples samples;
+                    if (auto findings = weak.lock()) {
+                      for (const auto& sink : findings->sinks()) {
+                        samples.push_back({{{"sink", sink.name}}, static_cast<double>(sink.pending)});
+                      }
+                    }
+                    return samples;
+                  });
+  metrics.observe("podmortem_export_oldest_pending_age_seconds",
+                  "Age of the oldest finding a sink has not taken; 0 when it has them all.", kGauge,
+                  [weak]() -> Samples {
+                    Samples samples;
+                    if (auto findings = weak.lock()) {
+                      for (const auto& sink : findings->sinks()) {
+                        samples.push_back({{{"sink", sink.name}}, sink.oldestPendingSeconds});
+                      }
+                    }
+                    return samples;
+                  });
+}
+
 }  // namespace podmortem::cli

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "podmortem/controller/findings_export.h"
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/metrics_registry.h"
@@ -23,5 +24,10 @@ void observeWindow(webhooks::MetricsRegistry& metrics,
 // podmortem_evidence_volume_available_bytes.
 void observeHost(webhooks::MetricsRegistry& metrics, std::string servingCertFile,
                  std::string evidenceDir);
+
+// podmortem_export_pending{sink} and podmortem_export_oldest_pending_age_seconds{sink}: what
+// waits in the findings outbox for each sink, and for how long the oldest has.
+void observeExport(webhooks::MetricsRegistry& metrics,
+                   std::shared_ptr<const controller::FindingsExport> findings);
 
 }  // namespace podmortem::cli

@@ -134,6 +134,9 @@ void AuditAddenda::seal(Watch& watch, std::vector<std::pair<uint64_t, std::strin
     return;
   }
   metrics_.addenda.Add({{"result", "written"}}).Increment();
+  if (options_.onSealed) {
+    options_.onSealed(watch.snapshotId, watch.pod, *added, content.artifacts.front().bytes);
+  }
   log::info("late audit events sealed as an addendum",
             {{"snapshot", watch.snapshotId}, {"addendum", added->sequence},
              {"events", static_cast<uint64_t>(events.size())},

@@ -76,6 +76,10 @@ size_t AuditTriggerRunner::fire(const policy::AuditEvent& event,
       log::info("audit trigger matched an event with nothing to capture",
                 {{"policy", firing.policy->name}, {"auditID", event.auditId},
                  {"verb", event.verb}, {"resource", event.resource}});
+      if (hooks_.onFiredWithoutCapture) {
+        hooks_.onFiredWithoutCapture(policy::captureRequestFor(firing, event, pod),
+                                     "matched: the event names no pod to capture");
+      }
       continue;
     }
     ++fired;

@@ -11,6 +11,7 @@ CaptureRequest requestFromPolicy(const Firing& firing) {
   const Policy& policy = *firing.policy;
   CaptureRequest request;
   request.policyName = policy.name;
+  request.severity = policy.severity;
   request.trigger.name = firing.triggerName;
   request.actions = policy.actions;
   if (policy.actions.snapshot) {

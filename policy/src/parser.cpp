@@ -190,9 +190,21 @@ void DocumentReader::readMetadata(const Node& node, Policy& policy) {
 }
 
 void DocumentReader::readSpec(const Node& node, Policy& policy) {
-  auto fields = readMap(node, "spec", {"match", "triggers", "correlation", "actions"}, true);
+  auto fields =
+      readMap(node, "spec", {"match", "triggers", "correlation", "actions", "severity"}, true);
   if (!fields)
     return;
+  Node severity = field(*fields, "severity");
+  if (!isAbsent(severity)) {
+    if (auto text = readString(severity, "spec.severity")) {
+      if (auto parsed = parseSeverity(*text)) {
+        policy.severity = *parsed;
+      } else {
+        problem(severity, "spec.severity",
+                "must be one of Informational, Low, Medium, High, Critical");
+      }
+    }
+  }
   Node match = field(*fields, "match");
   if (!isAbsent(match))
     readMatch(match, "spec.match", policy.match);

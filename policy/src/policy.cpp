@@ -1,6 +1,7 @@
 #include "podmortem/policy/policy.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "podmortem/policy/glob.h"
 
@@ -33,6 +34,26 @@ std::string_view toString(TriggerSource source) {
 
 std::string_view toString(OnTimeout onTimeout) {
   return onTimeout == OnTimeout::kAllow ? "allow" : "deny";
+}
+
+namespace {
+constexpr std::pair<Severity, std::string_view> kSeverityNames[] = {
+    {Severity::kInformational, "Informational"}, {Severity::kLow, "Low"},
+    {Severity::kMedium, "Medium"}, {Severity::kHigh, "High"}, {Severity::kCritical, "Critical"}};
+}  // namespace
+
+std::string_view toString(Severity severity) {
+  for (const auto& [value, name] : kSeverityNames) {
+    if (value == severity) return name;
+  }
+  return "Medium";
+}
+
+std::optional<Severity> parseSeverity(std::string_view text) {
+  for (const auto& [value, name] : kSeverityNames) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
 }
 
 bool AuditRequirement::matches(std::string_view verb, std::string_view resource,

@@ -126,15 +126,21 @@ def nats_server(workdir):
 def test(workdir):
     kubeconfig = unreachable_kubeconfig(workdir)
     nats, url = nats_server(workdir)
+    # A findings sink on a closed port: the export families appear, failures included.
+    closed, = free_ports(1)
     server = Podmortem(workdir, policies=[SOURCE_DIR / "examples" / "policies" / "capture-on-delete.yaml"],
                        extra_args=["--set", "kubernetes.mode=kubeconfig",
                                    "--set", f"kubernetes.kubeconfig={kubeconfig}",
-                                   "--set", f"stream.url={url}"])
+                                   "--set", f"stream.url={url}",
+                                   "--set", "export.sinks[0].name=siem",
+                                   "--set", f"export.sinks[0].url=https://127.0.0.1:{closed}/findings"])
     try:
         server.wait_serving()
         exercise(server)
         wait_until(lambda: "podmortem_kube_requests_total" in metric_families(server.metrics_text()),
                    15, "the first Kubernetes API request to be counted", alive=server.process.check_alive)
+        wait_until(lambda: "podmortem_export_failures_total" in metric_families(server.metrics_text()),
+                   15, "the first failed delivery of a finding", alive=server.process.check_alive)
         families = metric_families(server.metrics_text())
     finally:
         server.stop()

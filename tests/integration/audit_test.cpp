@@ -138,6 +138,42 @@ TEST(AuditTest, DisabledIngestRefusesEveryoneAndNoneIsFlaggedInReadyz) {
   EXPECT_NE(ready["warnings"][0].get<std::string>().find("audit.auth is none"), std::string::npos);
 }
 
+// "Is audit logging on?": admission requests without audit events make /readyz say so, and an
+// audit batch ends it. The window is shortened from 5 minutes to 300 ms.
+TEST(AuditTest, ReadyzSaysAuditIsSilentWhileAdmissionGoesOnUntilAnEventComes) {
+  RunningServer server("", {}, [](cli::Config& config) {
+    kNoAuth(config);
+    config.audit.silentAfter = std::chrono::milliseconds(300);
+  });
+  auto audit = [&] { return parseJson(server.metricsClient().get("/readyz").body); };
+  EXPECT_EQ(audit()["audit"]["state"], "idle") << "no admission request yet";
+  EXPECT_TRUE(audit()["audit"]["lastEventAt"].is_null());
+  EXPECT_EQ(metricValue(server.metricsClient().get("/metrics").body,
+                        "podmortem_audit_last_event_timestamp_seconds"), 0);
+
+  std::string review = readFile(ownFixture("admission/delete-pod-web.json"));
+  ASSERT_TRUE(eventually([&] {
+    EXPECT_EQ(server.client().post("/validate", review).status, 200u);
+    return audit()["audit"]["state"] == "silent";
+  })) << audit().dump();
+  auto ready = audit();
+  EXPECT_EQ(server.metricsClient().get("/readyz").status, 200u) << "a warning, not unreadiness";
+  EXPECT_NE(ready["warnings"].dump().find("admission requests keep arriving but no audit event came"),
+            std::string::npos)
+      << ready.dump();
+
+  auto batch = server.client().post("/audit", readFile(ownFixture("audit/exec-eventlist.json")));
+  ASSERT_EQ(batch.status, 200u) << batch.body;
+  ASSERT_TRUE(eventually([&] { return audit()["audit"]["state"] == "receiving"; })) << audit().dump();
+  EXPECT_TRUE(audit()["audit"]["lastEventAt"].is_string());
+  EXPECT_EQ(audit()["warnings"].dump().find("no audit event came"), std::string::npos);
+  double last = metricValue(server.metricsClient().get("/metrics").body,
+                            "podmortem_audit_last_event_timestamp_seconds");
+  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_GT(last, now - 60);
+  EXPECT_LE(last, now);
+}
+
 // Holds the audit ingest worker on its first event until open(): a test fills the queue
 // behind it without racing the worker.
 class WorkerGate {

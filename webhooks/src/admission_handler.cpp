@@ -103,6 +103,9 @@ class AdmissionHandler::Impl {
         held.push_back({firing.policy, "", firing.policy->actions.snapshot->holdDeletion, {}});
       } else if (firing.effect == Effect::kDryRunCapture) {
         dryRunWarnings.push_back(dryRunWarning(firing.policy->name));
+        toldWithoutCapture(firing, request, pod->get(), "dry run: nothing captured");
+      } else if (firing.effect == Effect::kMatchOnly) {
+        toldWithoutCapture(firing, request, pod->get(), "matched: this request cannot be captured");
       } else if (firing.effect == Effect::kActionsOnly) {
         // Labels, annotations or quarantine alone: done on the side, the answer does not wait.
         auto capture = policy::captureRequestFor(firing, request, pod->get(),
@@ -165,6 +168,14 @@ class AdmissionHandler::Impl {
     pod->source = "admission";
     if (!deletes && !pod->identity.name.empty()) capture_.rememberPod(*pod);
     return std::shared_ptr<const policy::PodRecord>(std::move(pod));
+  }
+
+  void toldWithoutCapture(const policy::Firing& firing, const policy::AdmissionRequest& request,
+                          const policy::PodRecord* pod, std::string why) {
+    if (!options_.onFiredWithoutCapture) return;
+    options_.onFiredWithoutCapture(
+        policy::captureRequestFor(firing, request, pod, std::chrono::system_clock::now()),
+        std::move(why));
   }
 
   void countMatch(const policy::Firing& firing) {

@@ -1,5 +1,7 @@
 #include "podmortem/webhooks/audit_indexer.h"
 
+#include <atomic>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -61,6 +63,8 @@ class AuditIndexer::Impl {
     std::lock_guard lock(mutex_);
     return indexed_;
   }
+
+  int64_t lastEventMillis() const { return lastEventMillis_.load(std::memory_order_relaxed); }
 
  private:
   struct Record {
@@ -166,12 +170,18 @@ class AuditIndexer::Impl {
         log::error("audit trigger failed", {{"error", error.what()}, {"auditID", event.auditId}});
       }
     }
+    if (accepted > 0 && decoded.live) {
+      auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+      lastEventMillis_.store(millis, std::memory_order_relaxed);
+      metrics_.lastEvent.Set(static_cast<double>(millis) / 1000.0);
+    }
     metrics_.result("accepted").Increment(static_cast<double>(accepted));
     metrics_.result("duplicate").Increment(static_cast<double>(duplicates));
     metrics_.ingestDuration.Observe(
         std::chrono::duration<double>(Clock::now() - decoded.started).count());
   }
 
+  std::atomic<int64_t> lastEventMillis_{0};
   const Options options_;
   policy::CorrelationWindow& window_;
   AuditMetrics& metrics_;
@@ -208,6 +218,8 @@ bool AuditIndexer::enqueue(std::string body, bool live) {
 }
 void AuditIndexer::enqueueOwn(std::string body) { impl_->push(std::move(body), false, true); }
 uint64_t AuditIndexer::batchesIndexed() const { return impl_->batchesIndexed(); }
+
+int64_t AuditIndexer::lastEventMillis() const { return impl_->lastEventMillis(); }
 
 void LocalAuditJournal::append(Kind kind, std::string body, Stored stored) {
   if (kind == Kind::kAdmissionEvent) {

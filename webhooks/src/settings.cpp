@@ -78,6 +78,9 @@ void AuditIngestSettings::bind(core::SectionBinder<AuditIngestSettings>& keys) {
                "audit batches waiting to be indexed; when full /audit answers 429");
   keys.integer("queueBytes", &AuditIngestSettings::queueBytes, 1 << 20, uint64_t{16} << 30,
                "bytes of audit batches waiting to be indexed; more get 429");
+  keys.duration("silentAfter", &AuditIngestSettings::silentAfter,
+                "no audit event for this long while admission requests come: /readyz warns "
+                "that audit logging looks off");
 }
 
 core::Status AuditIngestSettings::validate() const {

@@ -39,6 +39,7 @@ struct Config {
   controller::ClusterSettings cluster;        // kubernetes.evidenceRecords, statusInterval
   kube::LeaderElectionSettings leaderElection;  // leaderElection.*
   stream::StreamSettings stream;              // stream.*: the NATS stream shared by replicas
+  controller::ExportSettings findings;        // export.*: findings to the SOC's sinks
   core::LogSettings log;                      // log.*
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,10 @@ class AuditAddenda final : public SnapshotObserver {
   struct Options {
     std::chrono::milliseconds lateness{std::chrono::seconds(45)};
     std::chrono::milliseconds flushInterval{std::chrono::seconds(1)};  // one addendum per flush
+    // Told of each addendum sealed, with its events (the findings export); must not block.
+    std::function<void(const std::string& snapshotId, const core::PodIdentity& pod,
+                       const evidence::AddendumRecord& addendum, std::string eventLines)>
+        onSealed;
   };
 
   AuditAddenda(evidence::Store& store, const policy::CorrelationWindow& window,

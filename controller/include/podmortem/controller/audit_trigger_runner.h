@@ -32,6 +32,8 @@ class AuditTriggerRunner {
         lookupPod;
     std::function<std::optional<policy::Labels>(std::string_view ns)> namespaceLabels;
     std::function<void(const std::string& policy, bool snapshot)> onMatch;
+    // Told of a policy that fired on an event with nothing to capture (the findings export).
+    std::function<void(const policy::CaptureRequest& request, std::string why)> onFiredWithoutCapture;
   };
 
   // Captures go through `capture` (one per event across replicas when they share claims); pod

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "podmortem/core/config.h"
 
@@ -22,6 +24,45 @@ struct ClusterSettings {
 
   static void bind(core::SectionBinder<ClusterSettings>& keys);
   core::Status validate() const { return {}; }
+};
+
+}  // namespace podmortem::controller
+
+namespace podmortem::controller {
+
+enum class SinkType { kHttp, kSplunkHec, kSyslog };
+
+// One item of export.sinks: a place findings are delivered to. Secrets (headers, the HEC
+// token) come from files, so that they are mounted from a Secret and never sit in the config.
+struct SinkSettings {
+  std::string name;  // unique: the metrics' sink label and the outbox cursor's file name
+  SinkType type = SinkType::kHttp;
+  std::string url;          // http: where findings are POSTed; splunk-hec: the HEC base URL
+  std::string address;      // syslog: host:port
+  bool tls = true;          // syslog: RFC 5425 TLS (false: plain TCP, for a local relay only)
+  std::string caFile;       // CA bundle the sink's certificate must chain to; empty: system CAs
+  std::string certFile;     // client certificate, when the sink asks for one
+  std::string keyFile;
+  std::string headersFile;  // http: "Name: value" lines added to every request
+  std::string tokenFile;    // splunk-hec: the HEC token
+  std::string sourcetype = "ocsf:detection_finding";  // splunk-hec
+  std::string index;                                  // splunk-hec; empty: the token's default
+  uint32_t facility = 16;                             // syslog: local0
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per delivery
+
+  static void bind(core::SectionBinder<SinkSettings>& keys);
+  core::Status validate() const;
+};
+
+// export.*: findings (OCSF Detection Findings) for the SOC, from a durable outbox.
+struct ExportSettings {
+  std::vector<SinkSettings> sinks;
+  std::string outboxDir;  // empty: "outbox" in the evidence folder (on the evidence volume)
+  uint32_t maxPending = 10'000;  // findings kept for a lagging sink; the oldest go first
+  std::chrono::milliseconds maxBackoff{std::chrono::minutes(5)};  // between retries
+
+  static void bind(core::SectionBinder<ExportSettings>& keys);
+  core::Status validate() const;
 };
 
 }  // namespace podmortem::controller

@@ -21,6 +21,7 @@ struct CaptureRequest {
   std::string triggerObjectJson;  // the request's own object (Eviction, PodExecOptions); may be empty
   core::TriggerInfo trigger;
   std::string policyName;
+  Severity severity = Severity::kMedium;  // the policy's spec.severity, for the findings
   std::vector<std::string> collectors;  // names, from the policy's snapshot action
   // The policy's labels, annotations and quarantine: run by the "actions" collector, which the
   // snapshot manager adds when there is any, and recorded in the manifest.

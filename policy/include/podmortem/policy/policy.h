@@ -31,6 +31,12 @@ std::string resourceString(std::string_view resource, std::string_view subResour
 enum class TriggerSource { kAdmission, kAudit };
 std::string_view toString(TriggerSource source);
 
+// spec.severity: how grave a firing is, in the findings the policy's snapshots export. The
+// values and their order are OCSF's severity_id 1-5.
+enum class Severity { kInformational = 1, kLow = 2, kMedium = 3, kHigh = 4, kCritical = 5 };
+std::string_view toString(Severity severity);
+std::optional<Severity> parseSeverity(std::string_view text);
+
 enum class OnTimeout { kAllow, kDeny };
 std::string_view toString(OnTimeout onTimeout);
 
@@ -108,6 +114,7 @@ struct Policy {
   std::vector<Trigger> triggers;  // at least one
   std::optional<Correlation> correlation;
   Actions actions;
+  Severity severity = Severity::kMedium;  // spec.severity
 };
 
 }  // namespace podmortem::policy

@@ -9,6 +9,7 @@
 #include "podmortem/controller/capture.h"
 #include "podmortem/policy/audit_journal.h"
 #include "podmortem/policy/correlation_window.h"
+#include "podmortem/policy/capture_request.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/admission_metrics.h"
 #include "podmortem/webhooks/http_types.h"
@@ -36,6 +37,9 @@ class AdmissionHandler {
     std::function<std::optional<policy::Labels>(std::string_view namespaceName)> namespaceLabels;
     // Told of every policy that fired, and whether it started a snapshot (policy status).
     std::function<void(const std::string& policy, bool snapshot)> onMatch;
+    // Told of a policy that fired and captured nothing (a dry run, or a request that cannot be
+    // captured), with what it would have captured and why not (the findings export).
+    std::function<void(const policy::CaptureRequest& request, std::string why)> onFiredWithoutCapture;
   };
 
   AdmissionHandler(policy::PolicyStore& policies, controller::Capture& capture,

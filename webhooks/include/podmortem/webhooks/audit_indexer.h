@@ -41,6 +41,8 @@ class AuditIndexer {
   // Queues a record podmortem wrote itself (an admission event): small and never refused.
   void enqueueOwn(std::string body);
 
+  // When a new live audit event was last indexed, in ms since the epoch; 0 until the first.
+  int64_t lastEventMillis() const;
   uint64_t batchesIndexed() const;  // records decoded and indexed since start (tests wait on it)
 
  private:

@@ -19,6 +19,9 @@ struct AuditMetrics {
   prometheus::Gauge& queueDepth;                      // podmortem_audit_queue_depth
   prometheus::Gauge& queueCapacity;                   // podmortem_audit_queue_capacity
   prometheus::Histogram& ingestDuration;  // podmortem_audit_ingest_duration_seconds
+  // podmortem_audit_last_event_timestamp_seconds: when a new audit event was last indexed
+  // (0: none yet). The coverage check: admission goes on, audit stops, logging is off.
+  prometheus::Gauge& lastEvent;
 
   prometheus::Counter& result(const char* name) { return events.Add({{"result", name}}); }
 };

@@ -61,6 +61,9 @@ struct AuditIngestSettings {
   uint64_t maxEventBytes = 256 * 1024;
   uint32_t queueBatches = 64;                 // batches waiting to be indexed; more get 429
   uint64_t queueBytes = uint64_t{256} << 20;  // and their bytes at most
+  // Admission requests keep coming but no audit event for this long: audit logging looks off
+  // (the /readyz detail says so; the PodmortemAuditSilent alert uses the same 5 minutes).
+  std::chrono::milliseconds silentAfter{std::chrono::minutes(5)};
 
   static void bind(core::SectionBinder<AuditIngestSettings>& keys);
   core::Status validate() const;  // token needs tokenFile
