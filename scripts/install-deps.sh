@@ -23,6 +23,8 @@ if ! $build_only; then
   packages+=(clang libclang-rt-14-dev)
   # The replica tests run real NATS servers (JetStream built in).
   packages+=(nats-server)
+  # The syslog findings sink's tests: a real rsyslogd receiving over TLS (its openssl driver).
+  packages+=(rsyslog rsyslog-openssl)
   # The kube-apiserver tests: etcd for the real API server, xz to unpack its binaries.
   packages+=(etcd-server xz-utils)
   # node and npm run the schema tests; a node that was installed some other way is kept.

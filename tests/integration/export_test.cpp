@@ -9,6 +9,7 @@
 #include <set>
 
 #include "findings_receiver.h"
+#include "rsyslog_server.h"
 #include "server_helpers.h"
 
 namespace podmortem::testing {
@@ -224,6 +225,65 @@ TEST(ExportTest, SplunkHecSinkHoldsFindingsWhileItsTokenIsWrongAndDeliversThemOn
   std::cout << "splunk-hec sink: sent " << received.findings.size() << " (" << refused.size()
             << " held while the token was wrong, " << during.size()
             << " held through an outage), lost 0, duplicates " << received.duplicates << "\n";
+}
+
+// The key from a message's structured data: [podmortem@32473 key="..." pod="..."].
+std::string syslogKey(const json& message) {
+  std::string data = message.value("structured_data", "");
+  auto start = data.find("key=\"");
+  if (start == std::string::npos) return "";
+  start += 5;
+  return data.substr(start, data.find('"', start) - start);
+}
+
+TEST(ExportTest, SyslogSinkSendsRfc5424OverTlsToARealRsyslogAndAnOutageLosesNothing) {
+  if (RsyslogServer::binary().empty()) GTEST_SKIP() << "rsyslogd is not installed (scripts/install-deps.sh)";
+  RsyslogServer rsyslog;
+  RunningServer server(kPolicy, {}, [&](cli::Config& config) {
+    controller::SinkSettings sink;
+    sink.name = "syslog";
+    sink.type = controller::SinkType::kSyslog;
+    sink.address = rsyslog.address();
+    sink.caFile = rsyslog.caFile();
+    config.findings.sinks.push_back(sink);
+    config.findings.maxBackoff = std::chrono::milliseconds(200);
+  });
+
+  auto before = deletePods(server, 0, 3);
+  ASSERT_TRUE(eventually([&] { return rsyslog.messages().size() == 3; })) << rsyslog.messages().size();
+  const json first = rsyslog.messages()[0];
+  EXPECT_EQ(first["app_name"], "podmortem");
+  EXPECT_EQ(first["msgid"], "finding");
+  EXPECT_EQ(first["facility"], "16") << "local0";
+  EXPECT_EQ(first["severity"], "3") << "OCSF High is syslog err";
+  EXPECT_EQ(first["version"], "1");
+  EXPECT_EQ(syslogKey(first), "snapshot/" + before[0]);
+  std::string msg = first["msg"];
+  ASSERT_EQ(msg.rfind("\xEF\xBB\xBF", 0), 0u) << "the UTF-8 BOM of RFC 5424";
+  expectSnapshotFinding(json::parse(msg.substr(3)), before[0]);
+
+  rsyslog.stop();
+  auto during = deletePods(server, 3, 4);
+  ASSERT_TRUE(eventually([&] {
+    return exportMetric(server, "podmortem_export_pending{sink=\"syslog\"}") == 4 &&
+           exportMetric(server, "podmortem_export_failures_total{reason=\"unreachable\",sink=\"syslog\"}") > 0;
+  }));
+  rsyslog.start();
+  ASSERT_TRUE(eventually([&] { return rsyslog.messages().size() >= 7; }, std::chrono::seconds(20)));
+  EXPECT_TRUE(eventually([&] { return exportMetric(server, "podmortem_export_pending{sink=\"syslog\"}") == 0; }));
+
+  std::vector<std::string> keys;
+  for (const auto& message : rsyslog.messages()) keys.push_back(syslogKey(message));
+  std::vector<std::string> expected;
+  for (const auto& id : before) expected.push_back("snapshot/" + id);
+  for (const auto& id : during) expected.push_back("snapshot/" + id);
+  EXPECT_EQ(keys, expected) << "every finding once, in the order they were made";
+  size_t duplicates = keys.size() - std::set<std::string>(keys.begin(), keys.end()).size();
+  size_t lost = 0;
+  for (const auto& key : expected) lost += std::find(keys.begin(), keys.end(), key) == keys.end();
+  std::cout << "syslog sink (rsyslog over TLS): sent " << keys.size() << " (" << before.size()
+            << " before the outage, " << during.size() << " held and redelivered after it), lost "
+            << lost << ", duplicates " << duplicates << "\n";
 }
 
 TEST(ExportTest, FindingsWaitingInTheOutboxSurviveARestart) {
