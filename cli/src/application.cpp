@@ -289,12 +289,8 @@ class Application::Impl {
     if (findings_) options.observers.push_back(findings_);
     controller::AuditAddenda::Options addendaOptions{.lateness = config_.correlation.lateness};
     if (findings_) {
-      addendaOptions.onSealed = [findings = findings_](const std::string& snapshotId,
-                                                       const core::PodIdentity& pod,
-                                                       const evidence::AddendumRecord& addendum,
-                                                       std::string events) {
-        findings->addendumSealed(snapshotId, pod, addendum.sequence, addendum.manifestSha256,
-                                 addendum.path, std::move(events));
+      addendaOptions.onSealed = [findings = findings_](const controller::AuditAddenda::SealedAddendum& sealed) {
+        findings->addendumSealed(sealed);
       };
     }
     addenda_ = std::make_shared<controller::AuditAddenda>(*evidence_, *window_, snapshotMetrics_,
@@ -316,6 +312,11 @@ class Application::Impl {
                             ? (std::filesystem::path(evidenceDir()) / ".outbox").string()
                             : config_.findings.outboxDir;
     options.replica = kube::replicaIdentity(config_.kubernetes);
+    // Replicas sharing the evidence volume (evidence.perReplica) each have an outbox in their own
+    // folder; a replaced replica's is taken over by a live one.
+    if (config_.findings.outboxDir.empty() && config_.evidence.perReplica) {
+      options.orphansRoot = config_.evidence.dir;
+    }
     findings_ = std::make_shared<controller::FindingsExport>(std::move(options), metrics_.registry());
     observeExport(metrics_, findings_);
   }
@@ -396,6 +397,7 @@ class Application::Impl {
   }
 
   void startAuditIngest() {
+    if (config_.audit.auth != webhooks::AuditAuth::kDisabled) auditMetrics_.trackLastEvent(metrics_.registry());
     controller::AuditTriggerRunner::Hooks runnerHooks;
     if (findings_) {
       runnerHooks.onFiredWithoutCapture = [findings = findings_](const policy::CaptureRequest& request,

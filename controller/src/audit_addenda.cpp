@@ -40,6 +40,12 @@ void AuditAddenda::started(const std::string& snapshotId, const CaptureRequest& 
   auto watch = std::make_shared<Watch>();
   watch->snapshotId = snapshotId;
   watch->pod = request.pod;
+  if (options_.onSealed) {
+    watch->request.pod = request.pod;
+    watch->request.policyName = request.policyName;
+    watch->request.severity = request.severity;
+    watch->request.trigger = request.trigger;
+  }
   std::lock_guard lock(mutex_);
   byPod_[podKey(request.pod.namespaceName, request.pod.name)].push_back(std::move(watch));
 }
@@ -135,7 +141,7 @@ void AuditAddenda::seal(Watch& watch, std::vector<std::pair<uint64_t, std::strin
   }
   metrics_.addenda.Add({{"result", "written"}}).Increment();
   if (options_.onSealed) {
-    options_.onSealed(watch.snapshotId, watch.pod, *added, content.artifacts.front().bytes);
+    options_.onSealed({watch.snapshotId, watch.request, *added, content.artifacts.front().bytes});
   }
   log::info("late audit events sealed as an addendum",
             {{"snapshot", watch.snapshotId}, {"addendum", added->sequence},

@@ -4,7 +4,9 @@
 #include <prometheus/family.h>
 
 #include <condition_variable>
+#include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -81,9 +83,12 @@ class FindingsExport::Impl {
   Impl(Options options, prometheus::Registry& registry)
       : options_(std::move(options)),
         metrics_(registry),
-        outbox_(options_.outboxDir, sinkNames(options_.settings), options_.settings.maxPending),
+        outbox_(std::make_shared<FindingsOutbox>(options_.outboxDir, sinkNames(options_.settings),
+                                                 options_.settings.maxPending)),
         intake_("findings intake", std::chrono::seconds(5),
-                [this](std::stop_token) { drainIntake(); }) {
+                [this](std::stop_token) { drainIntake(); }),
+        adoption_("findings outbox adoption", std::chrono::minutes(1),
+                  [this](std::stop_token) { adoptOrphans(); }) {
     std::string host = options_.replica.empty() ? "podmortem" : options_.replica;
     for (const auto& settings : options_.settings.sinks) {
       auto sink = std::make_unique<Sink>();
@@ -102,11 +107,14 @@ class FindingsExport::Impl {
     for (const char* kind : {"snapshot", "addendum", "firing"}) {
       metrics_.findings.Add({{"kind", kind}, {"result", "queued"}});
     }
+    metrics_.findings.Add({{"kind", "any"}, {"result", "dropped"}});
     intake_.start();
     for (auto& sink : sinks_) sink->worker->start();
+    if (!options_.orphansRoot.empty()) adoption_.start();
   }
 
   ~Impl() {
+    adoption_.stop();
     intake_.stop();
     drainIntake();  // what arrived after the last tick goes into the outbox: it is kept
     for (auto& sink : sinks_) sink->worker->stop();
@@ -115,6 +123,13 @@ class FindingsExport::Impl {
   void add(std::string kind, std::function<FindingFacts()> facts) {
     {
       std::lock_guard lock(intakeMutex_);
+      // Bounded: findings come from sealed snapshots and firings, which a flood of dry runs or
+      // matches could outpace on a slow volume.
+      if (intakeQueue_.size() >= kMaxIntake) {
+        metrics_.findings.Add({{"kind", "any"}, {"result", "dropped"}}).Increment();
+        log::warn("findings intake full: a finding was dropped", {{"kind", kind}});
+        return;
+      }
       intakeQueue_.push_back({std::move(kind), std::move(facts)});
     }
     intake_.wake();
@@ -126,10 +141,14 @@ class FindingsExport::Impl {
     for (const auto& sink : sinks_) {
       SinkState state;
       state.name = sink->settings.name;
-      state.pending = outbox_.pending(state.name);
-      if (auto oldest = outbox_.oldestPendingMillis(state.name)) {
-        state.oldestPendingSeconds = std::max<int64_t>(0, now - *oldest) / 1000.0;
+      std::optional<int64_t> oldest;
+      for (const auto& source : sources()) {
+        state.pending += source->pending(state.name);
+        if (auto first = source->oldestPendingMillis(state.name)) {
+          oldest = oldest ? std::min(*oldest, *first) : *first;
+        }
       }
+      if (oldest) state.oldestPendingSeconds = std::max<int64_t>(0, now - *oldest) / 1000.0;
       std::lock_guard lock(sink->mutex);
       state.lastError = sink->lastError;
       states.push_back(std::move(state));
@@ -145,6 +164,70 @@ class FindingsExport::Impl {
     std::mutex mutex;
     std::string lastError;
   };
+
+  static constexpr size_t kMaxIntake = 10'000;
+
+  // The outboxes findings are delivered from: those taken over from stopped replicas first (their
+  // findings are older), then this replica's own.
+  std::vector<std::shared_ptr<FindingsOutbox>> sources() const {
+    std::lock_guard lock(sourcesMutex_);
+    std::vector<std::shared_ptr<FindingsOutbox>> all = adopted_;
+    all.push_back(outbox_);
+    return all;
+  }
+
+  // An outbox whose replica is gone (a rollout gave the pod a new name, and so a new folder with
+  // evidence.perReplica) is locked by nobody: this replica delivers what it holds, then removes it.
+  void adoptOrphans() {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(options_.orphansRoot, ec)) {
+      auto candidate = entry.path() / ".outbox";
+      if (std::filesystem::equivalent(candidate, options_.outboxDir, ec) || ec) {
+        ec.clear();
+        continue;
+      }
+      {
+        std::lock_guard lock(sourcesMutex_);
+        bool held = std::any_of(adopted_.begin(), adopted_.end(),
+                                [&](const auto& source) { return source->dir() == candidate; });
+        if (held) continue;
+      }
+      auto orphan = FindingsOutbox::tryAdopt(candidate, sinkNames(options_.settings),
+                                             options_.settings.maxPending);
+      if (!orphan) continue;
+      log::info("took over the findings outbox of a stopped replica",
+                {{"outbox", candidate.string()}, {"pending", static_cast<uint64_t>(orphan->pendingForAny())}});
+      {
+        std::lock_guard lock(sourcesMutex_);
+        adopted_.push_back(std::move(orphan));
+      }
+      for (auto& sink : sinks_) sink->worker->wake();
+    }
+    releaseDrained();
+  }
+
+  // Adopted outboxes every sink has emptied are removed.
+  void releaseDrained() {
+    std::vector<std::shared_ptr<FindingsOutbox>> drained;
+    {
+      std::lock_guard lock(sourcesMutex_);
+      for (auto it = adopted_.begin(); it != adopted_.end();) {
+        if ((*it)->pendingForAny() == 0) {
+          drained.push_back(*it);
+          it = adopted_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& outbox : drained) {
+      auto dir = outbox->dir();
+      outbox.reset();  // unlocks; the sink workers hold no reference once it left the list
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      log::info("a taken-over findings outbox is delivered and removed", {{"outbox", dir.string()}});
+    }
+  }
 
   static std::vector<std::string> sinkNames(const ExportSettings& settings) {
     std::vector<std::string> names;
@@ -166,9 +249,11 @@ class FindingsExport::Impl {
         FindingFacts facts = item.second();
         facts.replica = options_.replica;
         facts.timeMillis = facts.timeMillis != 0 ? facts.timeMillis : nowMillis();
-        std::string finding = detectionFinding(facts).dump();
+        // Bytes that are not UTF-8 (a reason quoting a path) are replaced, not a lost finding.
+        std::string finding =
+            detectionFinding(facts).dump(-1, ' ', false, json::error_handler_t::replace);
         std::map<std::string, uint64_t> dropped;
-        auto appended = outbox_.append(facts.eventUid, facts.pod.key(), facts.timeMillis, finding, dropped);
+        auto appended = outbox_->append(facts.eventUid, facts.pod.key(), facts.timeMillis, finding, dropped);
         for (const auto& [sink, count] : dropped) {
           metrics_.dropped.Add({{"sink", sink}}).Increment(static_cast<double>(count));
           log::warn("findings outbox full: the oldest findings a sink had not taken were dropped",
@@ -197,15 +282,35 @@ class FindingsExport::Impl {
         std::min<std::chrono::milliseconds>(std::chrono::seconds(1), options_.settings.maxBackoff);
     std::chrono::milliseconds backoff = firstBackoff;
     while (!stop.stop_requested()) {
-      uint64_t unreadable = 0;
-      auto record = outbox_.next(name, unreadable);
-      if (unreadable > 0) metrics_.dropped.Add({{"sink", name}}).Increment(static_cast<double>(unreadable));
-      if (!record) return;
+      std::shared_ptr<FindingsOutbox> source;
+      std::optional<OutboxRecord> record;
+      std::string outboxError;
+      for (auto& candidate : sources()) {
+        uint64_t unreadable = 0;
+        auto next = candidate->next(name, unreadable);
+        if (unreadable > 0) metrics_.dropped.Add({{"sink", name}}).Increment(static_cast<double>(unreadable));
+        if (!next.ok()) {
+          outboxError = next.error().message;
+          break;
+        }
+        if (*next) {
+          source = candidate;
+          record = std::move(*next);
+          break;
+        }
+      }
       Delivery delivery;
-      try {
-        delivery = sink.transport->deliver(*record);
-      } catch (const std::exception& error) {
-        delivery = {Delivery::Result::kRetry, error.what(), "configuration"};
+      if (!outboxError.empty()) {
+        delivery = {Delivery::Result::kRetry, "reading the outbox: " + outboxError, "outbox"};
+      } else if (!record) {
+        releaseDrained();
+        return;
+      } else {
+        try {
+          delivery = sink.transport->deliver(*record);
+        } catch (const std::exception& error) {
+          delivery = {Delivery::Result::kRetry, error.what(), "configuration"};
+        }
       }
       if (delivery.result == Delivery::Result::kRetry) {
         metrics_.failures.Add({{"sink", name}, {"reason", delivery.reasonLabel}}).Increment();
@@ -218,20 +323,22 @@ class FindingsExport::Impl {
         // Said once per new reason, not once per retry.
         if (first) {
           log::warn("findings sink unavailable: findings wait in the outbox",
-                    {{"sink", name}, {"error", delivery.reason},
-                     {"pending", static_cast<uint64_t>(outbox_.pending(name))}});
+                    {{"sink", name}, {"error", delivery.reason}});
         }
         if (!sink.worker->sleepFor(stop, backoff)) return;
         backoff = std::min(backoff * 2, options_.settings.maxBackoff);
         continue;
       }
       backoff = firstBackoff;
+      core::Status marked;
       if (delivery.result == Delivery::Result::kRejected) {
         metrics_.rejected.Add({{"sink", name}}).Increment();
-        log::error("findings sink refused a finding as malformed; it is not sent again",
+        log::error("findings sink refused a finding as malformed; it is kept under rejected/ in the outbox and not sent again",
                    {{"sink", name}, {"finding", record->key}, {"error", delivery.reason}});
+        marked = source->rejected(name, record->sequence);
       } else {
         metrics_.sent.Add({{"sink", name}}).Increment();
+        marked = source->delivered(name, record->sequence);
       }
       bool recovered;
       {
@@ -240,21 +347,24 @@ class FindingsExport::Impl {
         sink.lastError.clear();
       }
       if (recovered) log::info("findings sink reachable again", {{"sink", name}});
-      if (auto saved = outbox_.delivered(name, record->sequence); !saved.ok()) {
+      if (!marked.ok()) {
         // The finding went; only the mark did not: it is sent again after a restart (same key).
         log::warn("findings outbox: cannot save a sink's cursor",
-                  {{"sink", name}, {"error", saved.error().message}});
+                  {{"sink", name}, {"error", marked.error().message}});
       }
     }
   }
 
   Options options_;
   ExportMetrics metrics_;
-  FindingsOutbox outbox_;
+  std::shared_ptr<FindingsOutbox> outbox_;  // this replica's
+  mutable std::mutex sourcesMutex_;
+  std::vector<std::shared_ptr<FindingsOutbox>> adopted_;  // stopped replicas', being delivered
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::mutex intakeMutex_;
   std::deque<std::pair<std::string, std::function<FindingFacts()>>> intakeQueue_;
-  core::PeriodicWorker intake_;  // last: its ticks use everything above
+  core::PeriodicWorker intake_;    // last: their ticks use everything above
+  core::PeriodicWorker adoption_;
 };
 
 FindingsExport::FindingsExport(Options options, prometheus::Registry& registry)
@@ -292,21 +402,22 @@ void FindingsExport::finished(const std::string& snapshotId, const CaptureReques
   });
 }
 
-void FindingsExport::addendumSealed(const std::string& snapshotId, const core::PodIdentity& pod,
-                                    uint64_t sequence, const std::string& manifestSha256,
-                                    const std::string& addendumPath, std::string trailLines) {
+void FindingsExport::addendumSealed(const AuditAddenda::SealedAddendum& sealed) {
   FindingFacts facts;
   facts.kind = FindingFacts::Kind::kAddendum;
-  facts.findingUid = snapshotId;
-  facts.eventUid = "snapshot/" + snapshotId + "/addendum/" + std::to_string(sequence);
-  facts.pod = pod;
-  facts.addendum = sequence;
+  facts.findingUid = sealed.snapshotId;
+  facts.eventUid = "snapshot/" + sealed.snapshotId + "/addendum/" + std::to_string(sealed.addendum.sequence);
+  // The snapshot's policy, severity and trigger: an update must not restate them differently.
+  facts.policy = sealed.request.policyName;
+  facts.severity = sealed.request.severity;
+  facts.pod = sealed.request.pod;
+  facts.trigger = sealed.request.trigger;
+  facts.addendum = sealed.addendum.sequence;
   facts.outcome = "Addendum";
-  facts.manifestSha256 = manifestSha256;
-  if (!addendumPath.empty()) facts.bundleLocation = "file://" + addendumPath;
+  facts.manifestSha256 = sealed.addendum.manifestSha256;
+  if (!sealed.addendum.path.empty()) facts.bundleLocation = "file://" + sealed.addendum.path;
   facts.artifacts = 1;
-  facts.trigger.time = Clock::now();
-  impl_->add("addendum", [facts = std::move(facts), lines = std::move(trailLines)]() mutable {
+  impl_->add("addendum", [facts = std::move(facts), lines = sealed.eventLines]() mutable {
     facts.trail = trailRequests(lines);
     return std::move(facts);
   });

@@ -1,5 +1,8 @@
 #include "findings_outbox.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,10 +38,72 @@ void makeDir(const fs::path& path) {
   fs::permissions(path, fs::perms::owner_all, ec);
 }
 
+// When a finding was made: from its record, else (a damaged one) the file's own time, so that
+// one bad file does not read as decades old.
+int64_t createdMillisOf(const fs::path& file) {
+  std::string text;
+  if (fileio::readFile(file.string(), text).ok()) {
+    json record = json::parse(text, nullptr, false);
+    if (record.is_object() && record["createdMillis"].is_number_integer()) {
+      return record["createdMillis"].get<int64_t>();
+    }
+  }
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) return 0;
+  return int64_t{info.st_mtim.tv_sec} * 1000 + info.st_mtim.tv_nsec / 1'000'000;
+}
+
 }  // namespace
+
+// The lock of an outbox folder: an open descriptor of <dir>/lock with an exclusive flock, or -1
+// when another process holds it.
+static int lockOutbox(const fs::path& dir) {
+  int fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 FindingsOutbox::FindingsOutbox(fs::path dir, std::vector<std::string> sinks, size_t maxPending)
     : dir_(std::move(dir)), maxPending_(std::max<size_t>(1, maxPending)) {
+  makeDir(dir_);
+  lockFd_ = lockOutbox(dir_);
+  if (lockFd_ < 0) {
+    throw std::runtime_error("findings outbox " + dir_.string() +
+                             " is in use by another podmortem process (or cannot be locked): "
+                             "give each replica its own (evidence.perReplica or export.outboxDir)");
+  }
+  load(sinks);
+}
+
+FindingsOutbox::FindingsOutbox(Adopt, fs::path dir, std::vector<std::string> sinks,
+                               size_t maxPending, int lockFd)
+    : dir_(std::move(dir)), maxPending_(std::max<size_t>(1, maxPending)), lockFd_(lockFd) {
+  load(sinks);
+}
+
+std::unique_ptr<FindingsOutbox> FindingsOutbox::tryAdopt(const fs::path& dir,
+                                                         std::vector<std::string> sinks,
+                                                         size_t maxPending) {
+  std::error_code ec;
+  if (!fs::is_directory(dir / "findings", ec)) return nullptr;
+  int fd = lockOutbox(dir);
+  if (fd < 0) return nullptr;
+  try {
+    return std::unique_ptr<FindingsOutbox>(new FindingsOutbox(Adopt{}, dir, std::move(sinks), maxPending, fd));
+  } catch (const std::exception&) {
+    return nullptr;  // the constructor closed nothing: the descriptor goes with the object
+  }
+}
+
+FindingsOutbox::~FindingsOutbox() {
+  if (lockFd_ >= 0) ::close(lockFd_);
+}
+
+void FindingsOutbox::load(const std::vector<std::string>& sinks) {
   makeDir(dir_ / "findings");
   makeDir(dir_ / "cursors");
   std::error_code ec;
@@ -52,13 +117,7 @@ FindingsOutbox::FindingsOutbox(fs::path dir, std::vector<std::string> sinks, siz
     if (!name.ends_with(kRecordSuffix)) continue;
     auto sequence = parseNumber(std::string_view(name).substr(0, name.size() - kRecordSuffix.size()));
     if (!sequence) continue;
-    int64_t created = 0;
-    std::string text;
-    if (fileio::readFile(file.path().string(), text).ok()) {
-      json record = json::parse(text, nullptr, false);
-      if (record.is_object()) created = record.value("createdMillis", int64_t{0});
-    }
-    entries_.push_back({*sequence, created});
+    entries_.push_back({*sequence, createdMillisOf(file.path())});
     highest = std::max(highest, *sequence);
   }
   std::sort(entries_.begin(), entries_.end(),
@@ -138,28 +197,48 @@ std::deque<FindingsOutbox::Entry>::const_iterator FindingsOutbox::firstAfter(uin
                           [](uint64_t value, const Entry& entry) { return value < entry.sequence; });
 }
 
-std::optional<OutboxRecord> FindingsOutbox::next(const std::string& sink, uint64_t& unreadable) {
+core::Result<std::optional<OutboxRecord>> FindingsOutbox::next(const std::string& sink,
+                                                                uint64_t& unreadable) {
   std::lock_guard lock(mutex_);
   auto cursor = cursor_.find(sink);
-  if (cursor == cursor_.end()) return std::nullopt;
+  if (cursor == cursor_.end()) return std::optional<OutboxRecord>();
   for (auto it = firstAfter(cursor->second); it != entries_.end(); it = firstAfter(cursor->second)) {
     std::string text;
-    json record;
-    if (fileio::readFile(fileOf(it->sequence).string(), text).ok()) {
-      record = json::parse(text, nullptr, false);
+    auto read = fileio::readFile(fileOf(it->sequence).string(), text);
+    if (!read.ok() && read.error().code != core::ErrorCode::kNotFound) return read.error();
+    json record = read.ok() ? json::parse(text, nullptr, false) : json();
+    if (record.is_object() && record.contains("finding") && record["key"].is_string() &&
+        record["pod"].is_string() && record["createdMillis"].is_number_integer()) {
+      return std::optional<OutboxRecord>(OutboxRecord{
+          it->sequence, record["key"].get<std::string>(), record["pod"].get<std::string>(),
+          record["createdMillis"].get<int64_t>(), record["finding"].dump()});
     }
-    if (record.is_object() && record.contains("finding") && record["key"].is_string()) {
-      return OutboxRecord{it->sequence, record["key"].get<std::string>(), record.value("pod", ""),
-                          record.value("createdMillis", int64_t{0}), record["finding"].dump()};
-    }
-    // A damaged file is passed over, said and counted: it must not stop the sink for ever.
+    // A damaged or vanished file is passed over, said and counted: it must not stop the sink.
     log::error("findings outbox: an unreadable finding is skipped",
-               {{"sink", sink}, {"sequence", it->sequence}});
+               {{"sink", sink}, {"sequence", it->sequence}, {"outbox", dir_.string()}});
     ++unreadable;
     cursor->second = it->sequence;
     (void)saveCursor(sink, cursor->second);
   }
-  return std::nullopt;
+  prune();
+  return std::optional<OutboxRecord>();
+}
+
+core::Status FindingsOutbox::rejected(const std::string& sink, uint64_t sequence) {
+  {
+    std::lock_guard lock(mutex_);
+    fs::path folder = dir_ / "rejected" / sink;
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    fs::copy_file(fileOf(sequence), folder / fileOf(sequence).filename(),
+                  fs::copy_options::overwrite_existing, ec);
+    // Bounded like the outbox: the oldest copies go first.
+    std::vector<fs::path> kept;
+    for (const auto& file : fs::directory_iterator(folder, ec)) kept.push_back(file.path());
+    std::sort(kept.begin(), kept.end());
+    for (size_t i = 0; i + maxPending_ < kept.size(); ++i) fs::remove(kept[i], ec);
+  }
+  return delivered(sink, sequence);
 }
 
 core::Status FindingsOutbox::delivered(const std::string& sink, uint64_t sequence) {
@@ -185,6 +264,11 @@ void FindingsOutbox::prune() {
     fs::remove(fileOf(entries_.front().sequence), ec);
     entries_.pop_front();
   }
+}
+
+size_t FindingsOutbox::pendingForAny() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
 }
 
 size_t FindingsOutbox::pending(const std::string& sink) const {

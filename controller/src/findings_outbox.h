@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,9 +30,22 @@ struct OutboxRecord {
 // cursors, so delivery is at least once (a finding sent but not yet marked is sent again, with
 // the same key). Bounded: past `maxPending` findings the oldest is removed, and each sink that
 // had not taken it counts a drop.
+//
+// One process at a time: the folder is locked (flock on <dir>/lock) while it is open, so that a
+// replica that died leaves an outbox another one can take over (tryAdopt), and two live ones
+// never share one.
 class FindingsOutbox {
  public:
+  // Throws std::runtime_error when the folder cannot be made or another process holds it.
   FindingsOutbox(std::filesystem::path dir, std::vector<std::string> sinks, size_t maxPending);
+  ~FindingsOutbox();
+  FindingsOutbox(const FindingsOutbox&) = delete;
+  FindingsOutbox& operator=(const FindingsOutbox&) = delete;
+
+  // The outbox a stopped process left at `dir`, locked for this one; null when a live process
+  // holds it (or it cannot be read).
+  static std::unique_ptr<FindingsOutbox> tryAdopt(const std::filesystem::path& dir,
+                                                  std::vector<std::string> sinks, size_t maxPending);
 
   // Writes the finding durably (returns once it is on disk); its sequence number, or why not.
   // `dropped` says, per sink, how many findings it lost to the bound.
@@ -39,15 +53,22 @@ class FindingsOutbox {
                                 int64_t createdMillis, const std::string& finding,
                                 std::map<std::string, uint64_t>& dropped);
 
-  // The oldest finding `sink` has not taken; empty when it has them all. A file that cannot be
-  // read is skipped (and counted in `unreadable`), never retried for ever.
-  std::optional<OutboxRecord> next(const std::string& sink, uint64_t& unreadable);
+  // The oldest finding `sink` has not taken; empty when it has them all. A damaged file (not a
+  // finding, or gone) is skipped and counted in `unreadable`, never retried for ever; an error
+  // reading one (EIO, no file descriptors) is returned, to be tried again.
+  core::Result<std::optional<OutboxRecord>> next(const std::string& sink, uint64_t& unreadable);
+
+  // `sink` refused the finding as malformed: a copy is kept under <dir>/rejected/<sink>/ (at most
+  // maxPending of them) for someone to look at, and the sink goes on past it.
+  core::Status rejected(const std::string& sink, uint64_t sequence);
 
   // `sink` took everything up to `sequence`: its cursor moves (durably) and files every sink
   // took are removed.
   core::Status delivered(const std::string& sink, uint64_t sequence);
 
   size_t pending(const std::string& sink) const;
+  size_t pendingForAny() const;  // findings some sink has not taken
+  const std::filesystem::path& dir() const { return dir_; }
   // When the oldest finding `sink` has not taken was made; empty when it has them all.
   std::optional<int64_t> oldestPendingMillis(const std::string& sink) const;
 
@@ -62,8 +83,14 @@ class FindingsOutbox {
   void prune();  // under mutex_
   std::deque<Entry>::const_iterator firstAfter(uint64_t sequence) const;
 
+  struct Adopt {};
+  FindingsOutbox(Adopt, std::filesystem::path dir, std::vector<std::string> sinks, size_t maxPending,
+                 int lockFd);
+  void load(const std::vector<std::string>& sinks);
+
   const std::filesystem::path dir_;
   const size_t maxPending_;
+  int lockFd_ = -1;
   mutable std::mutex mutex_;
   std::deque<Entry> entries_;               // on disk, in sequence order
   std::map<std::string, uint64_t> cursor_;  // per sink: the last sequence it took

@@ -28,7 +28,7 @@ std::string trim(std::string text) {
 
 class HttpPoster::Impl {
  public:
-  Impl(const SinkSettings& settings, std::string url) : url_(std::move(url)) {
+  Impl(const SinkSettings& settings, std::string url) : url_(std::move(url)), shownUrl_(redacted(url_)) {
     http::client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(settings.timeout));
     config.set_max_redirects(0);
@@ -37,6 +37,9 @@ class HttpPoster::Impl {
     config.set_ssl_context_callback([caFile, certFile, keyFile](boost::asio::ssl::context& context) {
       SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
       if (!caFile.empty()) {
+        // cpprestsdk loaded the system's CAs before this runs: caFile replaces them, so that
+        // only certificates it signed are accepted.
+        SSL_CTX_set_cert_store(context.native_handle(), X509_STORE_new());
         context.load_verify_file(caFile);
       } else {
         context.set_default_verify_paths();
@@ -65,13 +68,21 @@ class HttpPoster::Impl {
       answer.body.assign(bytes.begin(), bytes.begin() + std::min(bytes.size(), kKeptBodyBytes));
     } catch (const std::exception& error) {
       answer.status = 0;
-      answer.error = "POST " + url_ + " failed: " + error.what();
+      answer.error = "POST " + shownUrl_ + " failed: " + error.what();
     }
     return answer;
   }
 
  private:
+  // scheme://host:port/path: a URL's user information and query may hold credentials.
+  static std::string redacted(const std::string& url) {
+    web::uri parsed(url);
+    return parsed.scheme() + "://" + parsed.host() +
+           (parsed.port() > 0 ? ":" + std::to_string(parsed.port()) : "") + parsed.path();
+  }
+
   std::string url_;
+  std::string shownUrl_;
   std::unique_ptr<http::client::http_client> client_;
 };
 

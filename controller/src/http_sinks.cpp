@@ -29,7 +29,8 @@ class HttpSink final : public FindingSink {
         return {Delivery::Result::kRetry, error.what(), "configuration"};
       }
     }
-    headers.emplace_back("Idempotency-Key", record.key);
+    // A structured-field string, as the IETF draft defines the header: quoted.
+    headers.emplace_back("Idempotency-Key", "\"" + record.key + "\"");
     return deliveryOf(poster_.post(headers, record.finding));
   }
 
@@ -46,6 +47,21 @@ std::string hecUrl(const std::string& base) {
     return (path == std::string::npos ? base : base.substr(0, path)) + "/services/collector/event";
   }
   return base;
+}
+
+// HEC answers 400 for a malformed event (codes 5, 6, 12, 13) and also for its own configuration
+// (7: a wrong index, 10/11: a token that wants indexer acknowledgement, 14/15: indexed fields
+// refused): only the former is about the finding; the latter is retried until it is fixed.
+Delivery hecDelivery(const HttpAnswer& answer) {
+  Delivery delivery = deliveryOf(answer);
+  if (delivery.result != Delivery::Result::kRejected) return delivery;
+  json body = json::parse(answer.body, nullptr, false);
+  int code = body.is_object() && body["code"].is_number_integer() ? body["code"].get<int>() : -1;
+  if (code == 5 || code == 6 || code == 12 || code == 13) return delivery;
+  delivery.result = Delivery::Result::kRetry;
+  delivery.reasonLabel = "configuration";
+  delivery.reason += " (a HEC setting: index, token or indexer acknowledgement)";
+  return delivery;
 }
 
 std::string readToken(const std::string& path) {
@@ -83,7 +99,7 @@ class SplunkHecSink final : public FindingSink {
                   {"fields", {{"idempotency_key", record.key}, {"pod", record.pod}}}};
     if (!settings_.index.empty()) event["index"] = settings_.index;
     auto answer = poster_.post({{"Authorization", "Splunk " + token}}, event.dump());
-    return deliveryOf(answer);
+    return hecDelivery(answer);
   }
 
  private:

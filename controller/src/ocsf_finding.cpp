@@ -1,6 +1,8 @@
 #include "ocsf_finding.h"
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <map>
 
 #include "podmortem/core/timestamp.h"
@@ -53,11 +55,34 @@ bool isUuid(const std::string& value) {
   return true;
 }
 
-json podResource(const core::PodIdentity& pod) {
-  json resource = {{"type", "Pod"}, {"name", pod.name}, {"namespace", pod.namespaceName}};
+// Whether the trigger was about a pod ("pods", "pods/exec", ...); an audit trigger may fire on
+// any resource (a Secret read), and then the finding names that object, not a pod.
+bool aboutPod(const FindingFacts& facts) {
+  const std::string& resource = facts.trigger.resource;
+  return resource.empty() || resource == "pods" || resource.rfind("pods/", 0) == 0;
+}
+
+// The object the finding is about. OCSF wants a name or a uid: a request on a whole collection
+// (list, watch) names none, and is "*".
+json targetResource(const FindingFacts& facts) {
+  const core::PodIdentity& pod = facts.pod;
+  std::string type = aboutPod(facts) ? "Pod" : facts.trigger.resource;
+  json resource = {{"type", type}, {"name", pod.name.empty() ? "*" : pod.name}};
+  if (!pod.namespaceName.empty()) resource["namespace"] = pod.namespaceName;
   if (!pod.uid.empty()) resource["uid"] = pod.uid;
   if (!pod.node.empty()) resource["data"] = {{"node", pod.node}};
   return resource;
+}
+
+// "pod shop/web-0", "secrets shop/db-password", "pods in shop".
+std::string targetName(const FindingFacts& facts) {
+  std::string kind = aboutPod(facts) ? "pod" : facts.trigger.resource;
+  const core::PodIdentity& pod = facts.pod;
+  if (pod.name.empty()) {
+    return (aboutPod(facts) ? std::string("pods") : kind) +
+           (pod.namespaceName.empty() ? "" : " in " + pod.namespaceName);
+  }
+  return kind + " " + (pod.namespaceName.empty() ? pod.name : pod.key());
 }
 
 json userOf(const std::string& name, const std::vector<std::string>& groups) {
@@ -141,6 +166,7 @@ json bundleEvidence(const FindingFacts& facts, const json& pod) {
 
 std::string titleOf(const FindingFacts& facts) {
   std::string pod = facts.pod.key();
+  std::string target = targetName(facts);
   switch (facts.kind) {
     case FindingFacts::Kind::kSnapshot:
       return "Evidence captured from pod " + pod + " (" + facts.trigger.operation + " " +
@@ -150,7 +176,7 @@ std::string titleOf(const FindingFacts& facts) {
     case FindingFacts::Kind::kFiring:
       break;
   }
-  return "Policy " + facts.policy + " fired on pod " + pod + " (" + facts.trigger.operation + " " +
+  return "Policy " + facts.policy + " fired on " + target + " (" + facts.trigger.operation + " " +
          facts.trigger.resource + " by " + facts.trigger.user + ")";
 }
 
@@ -252,7 +278,7 @@ json detectionFinding(const FindingFacts& facts) {
   const bool update = facts.kind == FindingFacts::Kind::kAddendum;
   const int activity = update ? kActivityUpdate : kActivityCreate;
   const int severity = static_cast<int>(facts.severity);
-  const json pod = podResource(facts.pod);
+  const json pod = targetResource(facts);
   const int64_t triggerMillis =
       std::chrono::duration_cast<std::chrono::milliseconds>(facts.trigger.time.time_since_epoch())
           .count();

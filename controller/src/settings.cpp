@@ -64,9 +64,13 @@ core::Status SinkSettings::validate() const {
         return invalid("url must start with https:// (or http:// for a receiver on the node)");
       }
       if (type == SinkType::kSplunkHec && tokenFile.empty()) return invalid("tokenFile is required");
+      if (url.rfind("http://", 0) == 0 && (!headersFile.empty() || !tokenFile.empty())) {
+        return invalid("a headersFile or tokenFile over http:// would send the secret in clear text: use https://");
+      }
       break;
     case SinkType::kSyslog:
       if (address.empty()) return invalid("address (host:port) is required");
+      if (core::parseHostPort("address", address).port == 0) return invalid("address needs a port");
       break;
   }
   if (certFile.empty() != keyFile.empty()) return invalid("certFile and keyFile go together");
@@ -78,7 +82,7 @@ void ExportSettings::bind(core::SectionBinder<ExportSettings>& keys) {
                "where findings go: a list of sinks, each with the keys below");
   keys.path("outboxDir", &ExportSettings::outboxDir,
             "folder of the durable outbox findings wait in until every sink has them")
-      .whenUnset("outbox in the evidence folder");
+      .whenUnset(".outbox in the evidence folder");
   keys.integer("maxPending", &ExportSettings::maxPending, 1, 10'000'000,
                "findings kept for a sink that is behind; past it the oldest are dropped");
   keys.duration("maxBackoff", &ExportSettings::maxBackoff,

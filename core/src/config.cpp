@@ -130,6 +130,8 @@ class YamlWalk {
  private:
   // A list of maps: each item's keys set in turn, errors naming "KEY[INDEX].FIELD".
   void walkRecords(const YAML::Node& items, const std::string& key) {
+    const auto& entry = table_.entries_.at(key);
+    auto known = [&entry](const std::string& field) { return entry.fieldIsList && entry.fieldIsList(field); };
     size_t index = 0;
     for (const auto& item : items) {
       std::string itemKey = key + "[" + std::to_string(index) + "]";
@@ -138,6 +140,9 @@ class YamlWalk {
         std::string name = field.first.as<std::string>();
         const YAML::Node& value = field.second;
         if (value.IsSequence()) {
+          if (!known(name)) {
+            throw ConfigError("key \"" + itemKey + "." + name + "\": expected a single value, got a list");
+          }
           for (const auto& element : value) {
             if (!element.IsScalar()) {
               throw ConfigError("key \"" + itemKey + "." + name + "\": expected a list of values");

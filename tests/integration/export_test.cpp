@@ -315,5 +315,43 @@ TEST(ExportTest, FindingsWaitingInTheOutboxSurviveARestart) {
   EXPECT_EQ(received.duplicates, 0u);
 }
 
+// Replicas share one evidence volume (evidence.perReplica), each with its own outbox; a rollout
+// replaces a replica by one with another name. The findings the old one left are delivered by
+// a live one, and its outbox is removed.
+TEST(ExportTest, AReplacedReplicasOutboxIsTakenOverByALiveOne) {
+  FindingsReceiver receiver;
+  receiver.stop();
+  TempDir volume;
+  auto replica = [&](const std::string& name) {
+    return [&, name](cli::Config& config) {
+      config.evidence.dir = (volume.path() / "evidence").string();
+      config.evidence.perReplica = true;
+      config.kubernetes.podName = name;
+      controller::SinkSettings sink;
+      sink.name = "soc";
+      sink.url = receiver.url("/findings");
+      sink.caFile = receiver.caFile();
+      config.findings.sinks.push_back(sink);
+      config.findings.maxBackoff = std::chrono::milliseconds(200);
+    };
+  };
+  std::vector<std::string> ids;
+  {
+    RunningServer old(kPolicy, {}, replica("podmortem-old"));
+    ids = deletePods(old, 0, 2);
+    ASSERT_TRUE(eventually([&] { return exportMetric(old, "podmortem_export_pending{sink=\"soc\"}") == 2; }));
+  }
+  const auto orphan = volume.path() / "evidence" / "podmortem-old" / ".outbox";
+  ASSERT_TRUE(fs::exists(orphan / "findings"));
+  receiver.start();
+  RunningServer live(kPolicy, {}, replica("podmortem-new"));
+  ASSERT_TRUE(eventually([&] { return validFindings(receiver.records()).findings.size() == 2; }));
+  auto received = validFindings(receiver.records());
+  EXPECT_EQ(received.keys, (std::vector<std::string>{"snapshot/" + ids[0], "snapshot/" + ids[1]}));
+  EXPECT_EQ(received.duplicates, 0u);
+  EXPECT_TRUE(eventually([&] { return !fs::exists(orphan); })) << "removed once delivered";
+  EXPECT_TRUE(fs::exists(volume.path() / "evidence" / "podmortem-new" / ".outbox"));
+}
+
 }  // namespace
 }  // namespace podmortem::testing

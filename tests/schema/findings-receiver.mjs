@@ -87,7 +87,10 @@ function onFindings(request, response, body) {
     record({ path: "/findings", valid: false, errors: [String(error)] });
     return answer(response, 400, { error: "not JSON" });
   }
-  const key = request.headers["idempotency-key"] ?? null;
+  // A structured-field string (the IETF draft): "..." with \" and \\ escapes.
+  const header = request.headers["idempotency-key"];
+  const quoted = header?.match(/^"((?:[^"\\]|\\.)*)"$/);
+  const key = quoted ? quoted[1].replace(/\\(.)/g, "$1") : null;
   if (!checked("/findings", key, finding)) return answer(response, 400, { error: "not an OCSF Detection Finding" });
   answer(response, 200, { ok: true });
 }

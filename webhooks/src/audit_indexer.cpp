@@ -173,7 +173,7 @@ class AuditIndexer::Impl {
     if (accepted > 0 && decoded.live) {
       auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
       lastEventMillis_.store(millis, std::memory_order_relaxed);
-      metrics_.lastEvent.Set(static_cast<double>(millis) / 1000.0);
+      if (metrics_.lastEvent != nullptr) metrics_.lastEvent->Set(static_cast<double>(millis) / 1000.0);
     }
     metrics_.result("accepted").Increment(static_cast<double>(accepted));
     metrics_.result("duplicate").Increment(static_cast<double>(duplicates));

@@ -29,18 +29,22 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
                          .Name("podmortem_audit_ingest_duration_seconds")
                          .Help("Time to decode and index one audit batch.")
                          .Register(registry)
-                         .Add({}, latencyBuckets())),
-      lastEvent(prometheus::BuildGauge()
-                    .Name("podmortem_audit_last_event_timestamp_seconds")
-                    .Help("When this replica last indexed a new audit event, in seconds since the "
-                          "epoch; 0 until the first. Admission requests without audit events mean "
-                          "the API server's audit webhook is off or broken.")
-                    .Register(registry)
-                    .Add({})) {
+                         .Add({}, latencyBuckets())) {
   for (const char* name :
        {"accepted", "duplicate", "malformed", "oversized", "rejected_auth", "dropped"}) {
     result(name);  // every result exported from the start, at 0
   }
+}
+
+void AuditMetrics::trackLastEvent(prometheus::Registry& registry) {
+  if (lastEvent != nullptr) return;
+  lastEvent = &prometheus::BuildGauge()
+                   .Name("podmortem_audit_last_event_timestamp_seconds")
+                   .Help("When this replica last indexed a new audit event, in seconds since the "
+                         "epoch; 0 until the first. Admission requests without audit events mean "
+                         "the API server's audit webhook is off or broken.")
+                   .Register(registry)
+                   .Add({});
 }
 
 }  // namespace podmortem::webhooks

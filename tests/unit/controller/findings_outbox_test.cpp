@@ -20,7 +20,8 @@ uint64_t add(FindingsOutbox& outbox, const std::string& key, std::map<std::strin
 std::string nextKey(FindingsOutbox& outbox, const std::string& sink) {
   uint64_t unreadable = 0;
   auto record = outbox.next(sink, unreadable);
-  return record ? record->key : "";
+  EXPECT_TRUE(record.ok());
+  return record.ok() && *record ? (*record)->key : "";
 }
 
 TEST(FindingsOutbox, EachSinkGetsEveryFindingInOrderAndFilesGoOnceAllHaveThem) {
@@ -103,9 +104,36 @@ TEST(FindingsOutbox, ADamagedFileIsSkippedAndCountedNotRetriedForEver) {
   testing::writeFile(dir.path() / "findings" / name, "{not json");
   uint64_t unreadable = 0;
   auto record = outbox.next("a", unreadable);
-  ASSERT_TRUE(record.has_value());
-  EXPECT_EQ(record->key, "k2");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->key, "k2");
   EXPECT_EQ(unreadable, 1u);
+}
+
+TEST(FindingsOutbox, OneProcessAtATimeAndAStoppedOnesOutboxCanBeTakenOver) {
+  testing::TempDir dir;
+  auto first = std::make_unique<FindingsOutbox>(dir.path(), std::vector<std::string>{"a"}, 100);
+  add(*first, "k1");
+  EXPECT_THROW(FindingsOutbox(dir.path(), {"a"}, 100), std::runtime_error) << "another's outbox";
+  EXPECT_EQ(FindingsOutbox::tryAdopt(dir.path(), {"a"}, 100), nullptr) << "its owner is alive";
+  first.reset();  // the replica stopped: its lock is gone with it
+  auto adopted = FindingsOutbox::tryAdopt(dir.path(), {"a"}, 100);
+  ASSERT_NE(adopted, nullptr);
+  EXPECT_EQ(adopted->pendingForAny(), 1u);
+  EXPECT_EQ(nextKey(*adopted, "a"), "k1");
+  testing::TempDir empty;
+  EXPECT_EQ(FindingsOutbox::tryAdopt(empty.path() / "nothing", {"a"}, 100), nullptr);
+}
+
+TEST(FindingsOutbox, ARejectedFindingIsKeptAsideAndTheSinkGoesOn) {
+  testing::TempDir dir;
+  FindingsOutbox outbox(dir.path(), {"a"}, 100);
+  uint64_t first = add(outbox, "k1");
+  add(outbox, "k2");
+  ASSERT_TRUE(outbox.rejected("a", first).ok());
+  EXPECT_EQ(nextKey(outbox, "a"), "k2");
+  auto kept = dir.path() / "rejected" / "a";
+  ASSERT_EQ(std::distance(fs::directory_iterator(kept), {}), 1);
+  EXPECT_NE(testing::readFile(fs::directory_iterator(kept)->path()).find("\"k1\""), std::string::npos);
 }
 
 TEST(FindingsOutbox, ANewSinkGetsWhatIsStillInTheOutbox) {

@@ -164,6 +164,28 @@ TEST(DetectionFinding, ContainersCarryTheirImageDigestsFromThePodStatus) {
   EXPECT_EQ(container["pod_uuid"], "0f6a2b1c-5d4e-4f3a-9b8c-7d6e5f4a3b2c");
 }
 
+TEST(DetectionFinding, AFiringOnAnotherResourceNamesThatObjectNotAPod) {
+  FindingFacts facts = snapshotFacts();
+  facts.kind = FindingFacts::Kind::kFiring;
+  facts.trail.clear();
+  facts.pod = {"shop", "db-password", "", ""};
+  facts.trigger.resource = "secrets";
+  facts.trigger.operation = "get";
+  json finding = detectionFinding(facts);
+  EXPECT_EQ(finding["resources"][0]["type"], "secrets");
+  EXPECT_EQ(finding["resources"][0]["name"], "db-password");
+  EXPECT_NE(finding["finding_info"]["title"].get<std::string>().find("fired on secrets shop/db-password"),
+            std::string::npos)
+      << finding["finding_info"]["title"];
+  facts.pod = {"shop", "", "", ""};
+  facts.trigger.resource = "pods";
+  facts.trigger.operation = "list";
+  finding = detectionFinding(facts);
+  EXPECT_EQ(finding["resources"][0]["name"], "*") << "a collection: OCSF needs a name or a uid";
+  EXPECT_NE(finding["finding_info"]["title"].get<std::string>().find("fired on pods in shop"),
+            std::string::npos);
+}
+
 TEST(DetectionFinding, ALongTrailIsCappedAndSaysHowManyAreLeftOut) {
   FindingFacts facts = snapshotFacts();
   facts.trail.assign(kMaxTrailEvidences + 7, facts.trail.front());

@@ -26,13 +26,19 @@ namespace podmortem::controller {
 // it is indexed.
 class AuditAddenda final : public SnapshotObserver {
  public:
+  // An addendum just sealed, with what its snapshot was about.
+  struct SealedAddendum {
+    std::string snapshotId;
+    const CaptureRequest& request;  // the snapshot's (pod, policy, severity, trigger)
+    const evidence::AddendumRecord& addendum;
+    std::string eventLines;         // the late audit events, one JSON object per line
+  };
+
   struct Options {
     std::chrono::milliseconds lateness{std::chrono::seconds(45)};
     std::chrono::milliseconds flushInterval{std::chrono::seconds(1)};  // one addendum per flush
     // Told of each addendum sealed, with its events (the findings export); must not block.
-    std::function<void(const std::string& snapshotId, const core::PodIdentity& pod,
-                       const evidence::AddendumRecord& addendum, std::string eventLines)>
-        onSealed;
+    std::function<void(const SealedAddendum& sealed)> onSealed;
   };
 
   AuditAddenda(evidence::Store& store, const policy::CorrelationWindow& window,
@@ -54,6 +60,7 @@ class AuditAddenda final : public SnapshotObserver {
   struct Watch {
     std::string snapshotId;
     core::PodIdentity pod;
+    CaptureRequest request;  // without the pod object: what an addendum's finding repeats
     bool sealed = false;
     uint64_t trailThrough = 0;  // events indexed when the trail was taken
     std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max();

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "podmortem/controller/audit_addenda.h"
 #include "podmortem/controller/settings.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/core/pod_identity.h"
@@ -24,10 +25,14 @@ class FindingsExport final : public SnapshotObserver {
   struct Options {
     ExportSettings settings;
     std::string outboxDir;
+    // Where the outboxes of other replicas sharing the volume are: <orphansRoot>/*/.outbox. One
+    // no live process holds (its replica was replaced) is taken over and delivered. Empty: none.
+    std::string orphansRoot;
     std::string replica;  // the host name sinks are told; "podmortem" when empty
   };
 
-  // Throws std::runtime_error when the outbox cannot be made or a sink's TLS files cannot be read.
+  // Throws std::runtime_error when the outbox cannot be made or is another process's, or a syslog
+  // sink's TLS files cannot be read (the HTTP sinks' show at their first delivery).
   FindingsExport(Options options, prometheus::Registry& registry);
   ~FindingsExport() override;  // writes what is queued into the outbox, then stops the sinks
 
@@ -35,10 +40,8 @@ class FindingsExport final : public SnapshotObserver {
   void finished(const std::string& snapshotId, const CaptureRequest& request,
                 const evidence::WriteResult& result, const nlohmann::json& manifestExtra) override;
 
-  // Late audit events sealed as addendum `sequence` of a snapshot (`trailLines`: the events).
-  void addendumSealed(const std::string& snapshotId, const core::PodIdentity& pod,
-                      uint64_t sequence, const std::string& manifestSha256,
-                      const std::string& addendumPath, std::string trailLines);
+  // Late audit events sealed as an addendum of a snapshot: an update of its finding.
+  void addendumSealed(const AuditAddenda::SealedAddendum& sealed);
 
   // A policy fired and nothing was captured: `what` says why ("dry run", "match only").
   void firedWithoutCapture(const policy::CaptureRequest& request, std::string what);

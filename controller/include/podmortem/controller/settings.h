@@ -57,7 +57,7 @@ struct SinkSettings {
 // export.*: findings (OCSF Detection Findings) for the SOC, from a durable outbox.
 struct ExportSettings {
   std::vector<SinkSettings> sinks;
-  std::string outboxDir;  // empty: "outbox" in the evidence folder (on the evidence volume)
+  std::string outboxDir;  // empty: ".outbox" in the evidence folder (on the evidence volume)
   uint32_t maxPending = 10'000;  // findings kept for a lagging sink; the oldest go first
   std::chrono::milliseconds maxBackoff{std::chrono::minutes(5)};  // between retries
 

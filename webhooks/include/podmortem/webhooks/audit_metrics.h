@@ -20,8 +20,10 @@ struct AuditMetrics {
   prometheus::Gauge& queueCapacity;                   // podmortem_audit_queue_capacity
   prometheus::Histogram& ingestDuration;  // podmortem_audit_ingest_duration_seconds
   // podmortem_audit_last_event_timestamp_seconds: when a new audit event was last indexed
-  // (0: none yet). The coverage check: admission goes on, audit stops, logging is off.
-  prometheus::Gauge& lastEvent;
+  // (0: none yet). The coverage check: admission goes on, audit stops, logging is off. Exported
+  // only while audit ingest is on (trackLastEvent): with it off there is nothing to alert on.
+  prometheus::Gauge* lastEvent = nullptr;
+  void trackLastEvent(prometheus::Registry& registry);
 
   prometheus::Counter& result(const char* name) { return events.Add({{"result", name}}); }
 };
