@@ -216,6 +216,7 @@ class Application::Impl {
     input.lastAdmissionMillis = lastAdmissionMillis_.load(std::memory_order_relaxed);
     input.lastAuditMillis = auditIndexer_ ? auditIndexer_->lastEventMillis() : 0;
     input.silentAfter = config_.audit.silentAfter;
+    input.auditMayGoElsewhere = kubernetes_ != nullptr && !stream_;
     return auditCoverage(input);
   }
 

@@ -22,6 +22,9 @@ AuditCoverage auditCoverage(const AuditCoverageInput& input) {
   const bool auditRecently = input.lastAuditMillis != 0 && input.nowMillis - input.lastAuditMillis <= window;
   if (!input.ingestEnabled) {
     coverage.state = "off";
+  } else if (admissionRecently && input.nowMillis - auditOrStart > window &&
+             input.auditMayGoElsewhere) {
+    coverage.state = "silent here";
   } else if (admissionRecently && input.nowMillis - auditOrStart > window) {
     coverage.state = "silent";
     int64_t seconds = (input.nowMillis - auditOrStart) / 1000;

@@ -17,10 +17,14 @@ struct AuditCoverageInput {
   int64_t lastAdmissionMillis = 0;  // 0: none since start
   int64_t lastAuditMillis = 0;      // 0: none since start
   std::chrono::milliseconds silentAfter{std::chrono::minutes(5)};
+  // Several replicas without the shared stream: the API server's audit batches may all go to
+  // another replica, so this one's silence proves nothing (the alert looks at every replica).
+  bool auditMayGoElsewhere = false;
 };
 
 struct AuditCoverage {
-  // off (audit.auth not set), receiving, silent (admission yes, audit no), idle (neither).
+  // off (audit.auth not set), receiving, silent (admission yes, audit no), idle (neither),
+  // silent here (silent, but audit may reach another replica: no warning).
   std::string state;
   std::string warning;  // set when silent
   nlohmann::json detail;

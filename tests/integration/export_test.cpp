@@ -81,6 +81,21 @@ struct OutageCounts {
   size_t before = 0, during = 0, received = 0, duplicates = 0, lost = 0;
 };
 
+// A sink of `type` named `name` (the rest set by `more`), retried every 200 ms at most.
+std::function<void(cli::Config&)> withSink(const std::string& name, controller::SinkType type,
+                                           const std::function<void(controller::SinkSettings&)>& more,
+                                           const std::function<void(cli::Config&)>& also = {}) {
+  return [=](cli::Config& config) {
+    controller::SinkSettings sink;
+    sink.name = name;
+    sink.type = type;
+    more(sink);
+    config.findings.sinks.push_back(sink);
+    config.findings.maxBackoff = std::chrono::milliseconds(200);
+    if (also) also(config);
+  };
+}
+
 void expectSnapshotFinding(const json& finding, const std::string& id) {
   EXPECT_EQ(finding["class_uid"], 2004);
   EXPECT_EQ(finding["category_uid"], 2);
@@ -111,16 +126,11 @@ TEST(ExportTest, HttpSinkGetsValidOcsfFindingsAndAnOutageLosesNothing) {
   FindingsReceiver receiver(FindingsReceiver::Options{.bearer = "soc-secret"});
   TempDir secrets;
   writeFile(secrets.path() / "headers", "# mounted from a Secret\nAuthorization: Bearer soc-secret\n");
-  RunningServer server(kPolicy, {}, [&](cli::Config& config) {
-    controller::SinkSettings sink;
-    sink.name = "soc";
-    sink.type = controller::SinkType::kHttp;
-    sink.url = receiver.url("/findings");
-    sink.caFile = receiver.caFile();
-    sink.headersFile = (secrets.path() / "headers").string();
-    config.findings.sinks.push_back(sink);
-    config.findings.maxBackoff = std::chrono::milliseconds(200);
-  });
+  RunningServer server(kPolicy, {}, withSink("soc", controller::SinkType::kHttp, [&](auto& sink) {
+                         sink.url = receiver.url("/findings");
+                         sink.caFile = receiver.caFile();
+                         sink.headersFile = (secrets.path() / "headers").string();
+                       }));
 
   auto before = deletePods(server, 0, 3);
   ASSERT_TRUE(eventually([&] { return validFindings(receiver.records()).findings.size() == 3; }))
@@ -174,17 +184,12 @@ TEST(ExportTest, SplunkHecSinkHoldsFindingsWhileItsTokenIsWrongAndDeliversThemOn
   FindingsReceiver receiver;
   TempDir secrets;
   writeFile(secrets.path() / "hec-token", "a-wrong-token\n");
-  RunningServer server(kPolicy, {}, [&](cli::Config& config) {
-    controller::SinkSettings sink;
-    sink.name = "splunk";
-    sink.type = controller::SinkType::kSplunkHec;
-    sink.url = receiver.url("");
-    sink.caFile = receiver.caFile();
-    sink.tokenFile = (secrets.path() / "hec-token").string();
-    sink.sourcetype = "ocsf:podmortem";
-    config.findings.sinks.push_back(sink);
-    config.findings.maxBackoff = std::chrono::milliseconds(200);
-  });
+  RunningServer server(kPolicy, {}, withSink("splunk", controller::SinkType::kSplunkHec, [&](auto& sink) {
+                         sink.url = receiver.url("");
+                         sink.caFile = receiver.caFile();
+                         sink.tokenFile = (secrets.path() / "hec-token").string();
+                         sink.sourcetype = "ocsf:podmortem";
+                       }));
 
   auto refused = deletePods(server, 0, 2);
   ASSERT_TRUE(eventually([&] {
@@ -239,15 +244,10 @@ std::string syslogKey(const json& message) {
 TEST(ExportTest, SyslogSinkSendsRfc5424OverTlsToARealRsyslogAndAnOutageLosesNothing) {
   if (RsyslogServer::binary().empty()) GTEST_SKIP() << "rsyslogd is not installed (scripts/install-deps.sh)";
   RsyslogServer rsyslog;
-  RunningServer server(kPolicy, {}, [&](cli::Config& config) {
-    controller::SinkSettings sink;
-    sink.name = "syslog";
-    sink.type = controller::SinkType::kSyslog;
-    sink.address = rsyslog.address();
-    sink.caFile = rsyslog.caFile();
-    config.findings.sinks.push_back(sink);
-    config.findings.maxBackoff = std::chrono::milliseconds(200);
-  });
+  RunningServer server(kPolicy, {}, withSink("syslog", controller::SinkType::kSyslog, [&](auto& sink) {
+                         sink.address = rsyslog.address();
+                         sink.caFile = rsyslog.caFile();
+                       }));
 
   auto before = deletePods(server, 0, 3);
   ASSERT_TRUE(eventually([&] { return rsyslog.messages().size() == 3; })) << rsyslog.messages().size();
@@ -290,15 +290,13 @@ TEST(ExportTest, FindingsWaitingInTheOutboxSurviveARestart) {
   FindingsReceiver receiver;
   receiver.stop();
   TempDir volume;
-  auto configure = [&](cli::Config& config) {
-    config.evidence.dir = (volume.path() / "evidence").string();
-    controller::SinkSettings sink;
-    sink.name = "soc";
-    sink.url = receiver.url("/findings");
-    sink.caFile = receiver.caFile();
-    config.findings.sinks.push_back(sink);
-    config.findings.maxBackoff = std::chrono::milliseconds(200);
-  };
+  auto configure = withSink(
+      "soc", controller::SinkType::kHttp,
+      [&](auto& sink) {
+        sink.url = receiver.url("/findings");
+        sink.caFile = receiver.caFile();
+      },
+      [&](cli::Config& config) { config.evidence.dir = (volume.path() / "evidence").string(); });
   std::vector<std::string> ids;
   {
     RunningServer server(kPolicy, {}, configure);
@@ -323,17 +321,17 @@ TEST(ExportTest, AReplacedReplicasOutboxIsTakenOverByALiveOne) {
   receiver.stop();
   TempDir volume;
   auto replica = [&](const std::string& name) {
-    return [&, name](cli::Config& config) {
-      config.evidence.dir = (volume.path() / "evidence").string();
-      config.evidence.perReplica = true;
-      config.kubernetes.podName = name;
-      controller::SinkSettings sink;
-      sink.name = "soc";
-      sink.url = receiver.url("/findings");
-      sink.caFile = receiver.caFile();
-      config.findings.sinks.push_back(sink);
-      config.findings.maxBackoff = std::chrono::milliseconds(200);
-    };
+    return withSink(
+        "soc", controller::SinkType::kHttp,
+        [&](auto& sink) {
+          sink.url = receiver.url("/findings");
+          sink.caFile = receiver.caFile();
+        },
+        [&, name](cli::Config& config) {
+          config.evidence.dir = (volume.path() / "evidence").string();
+          config.evidence.perReplica = true;
+          config.kubernetes.podName = name;
+        });
   };
   std::vector<std::string> ids;
   {

@@ -32,6 +32,14 @@ TEST(AuditCoverage, NoAuditEventEverAfterTheGraceIsSilentButNotBefore) {
   EXPECT_TRUE(coverage.detail["lastEventAt"].is_null());
 }
 
+TEST(AuditCoverage, WithoutTheSharedStreamAnotherReplicaMayHaveTheAuditBatches) {
+  auto input = at(20 * kMinute, 20 * kMinute - 1000, 10 * kMinute);
+  input.auditMayGoElsewhere = true;
+  auto coverage = auditCoverage(input);
+  EXPECT_EQ(coverage.state, "silent here");
+  EXPECT_TRUE(coverage.warning.empty()) << "PodmortemAuditSilent looks at every replica";
+}
+
 TEST(AuditCoverage, ReceivingIdleAndOff) {
   EXPECT_EQ(auditCoverage(at(20 * kMinute, 20 * kMinute, 19 * kMinute)).state, "receiving");
   EXPECT_TRUE(auditCoverage(at(20 * kMinute, 20 * kMinute, 19 * kMinute)).warning.empty());
