@@ -1,5 +1,7 @@
 #include "podmortem/evidence/store.h"
 
+#include "podmortem/evidence/dsse.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +64,8 @@ std::string validate(const SnapshotContent& content) {
     if (!isSafeArtifactPath(artifact.path)) {
       return "artifact path \"" + artifact.path + "\" is not a safe relative path";
     }
-    if (artifact.path == kManifestFileName || artifact.path == kSignatureFileName) {
+    if (artifact.path == kManifestFileName || artifact.path == kSignatureFileName ||
+        artifact.path == kAttestationFileName) {
       return "artifact path \"" + artifact.path + "\" is reserved for the manifest";
     }
     if (artifact.path == kAddendaFolder ||
@@ -124,6 +127,13 @@ core::Status writeArtifact(const Artifact& artifact, const std::string& tempDir,
   return {};
 }
 
+// attestation.dsse.json: the in-toto Statement of the manifest and its artifacts, signed.
+std::string attestation(std::string_view manifestBytes, const std::vector<ArtifactRecord>& artifacts,
+                        const Signer& signer) {
+  return formatEnvelope(signEnvelope(std::string(kInTotoPayloadType),
+                                     bundleStatement(manifestBytes, artifacts), signer));
+}
+
 // Writes the bundle into the temporary folder. Fills `result`'s artifacts, phase, manifest
 // digest and byte count as it goes.
 core::Status writeBundle(const SnapshotContent& content, const std::string& tempDir,
@@ -161,8 +171,8 @@ core::Status writeBundle(const SnapshotContent& content, const std::string& temp
   if (!written.ok())
     return written;
   if (signer != nullptr) {
-    std::string signature = formatSignatureFile(signer->algorithm(), signer->sign(manifestBytes));
-    written = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature,
+    written = fileio::writeNewFile(tempDir + "/" + std::string(kAttestationFileName),
+                                   attestation(manifestBytes, result.artifacts, *signer),
                                    result.bytesWritten);
     if (!written.ok())
       return written;
@@ -331,8 +341,8 @@ core::Status writeAddendumFiles(const AddendumContent& content, uint64_t sequenc
   auto status = fileio::writeNewFile(tempDir + "/" + std::string(kManifestFileName),
                                      manifestBytes, bytes);
   if (status.ok() && signer != nullptr) {
-    std::string signature = formatSignatureFile(signer->algorithm(), signer->sign(manifestBytes));
-    status = fileio::writeNewFile(tempDir + "/" + std::string(kSignatureFileName), signature, bytes);
+    status = fileio::writeNewFile(tempDir + "/" + std::string(kAttestationFileName),
+                                  attestation(manifestBytes, artifacts, *signer), bytes);
   }
   for (const std::string& folder : folders) {
     if (status.ok()) status = fileio::syncDir(folder);

@@ -3,12 +3,16 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "podmortem/core/base64.h"
 #include "podmortem/core/file_io.h"
+#include "podmortem/core/sha256.h"
 
 namespace podmortem::evidence {
 
@@ -17,6 +21,7 @@ namespace fileio = core::fileio;
 namespace {
 constexpr std::size_t kMinHmacSecretBytes = 32;
 constexpr std::string_view kEd25519 = "ed25519";
+constexpr std::string_view kEcdsaP256 = "ecdsa-p256-sha256";
 constexpr std::string_view kHmacSha256 = "hmac-sha256";
 
 struct PkeyDeleter {
@@ -71,11 +76,54 @@ PkeyPtr readPem(const std::string& bytes, bool publicKey) {
   return PkeyPtr(key);
 }
 
-void requireEd25519(const PkeyPtr& key, const std::string& keyFile) {
-  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
-    throw std::runtime_error("signing key " + keyFile +
-                             ": unsupported key type (use an Ed25519 PEM key or an HMAC secret)");
+bool isP256(EVP_PKEY* key) {
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {};
+  size_t length = 0;
+  return EVP_PKEY_get_group_name(key, group, sizeof group, &length) == 1 &&
+         (std::string_view(group) == "prime256v1" || std::string_view(group) == "P-256");
+}
+
+// The algorithm name a key signs with: Ed25519, or ECDSA over P-256 with SHA-256.
+std::string_view algorithmOf(const PkeyPtr& key, const std::string& keyFile) {
+  if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_ED25519) return kEd25519;
+  if (isP256(key.get())) return kEcdsaP256;
+  throw std::runtime_error("signing key " + keyFile +
+                           ": unsupported key type (use an Ed25519 or ECDSA P-256 PEM key, or an "
+                           "HMAC secret)");
+}
+
+// The key id DSSE signatures carry: SHA-256 of the DER SubjectPublicKeyInfo, what
+// `openssl pkey -pubin -outform DER | sha256sum` prints.
+std::string publicKeyId(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int size = i2d_PUBKEY(key, &der);
+  if (size <= 0) throw std::runtime_error("cannot encode the public key");
+  std::string id = core::sha256Hex(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(size)));
+  OPENSSL_free(der);
+  return id;
+}
+
+// An ECDSA signature in the raw r || s form (64 bytes for P-256, as the DSSE test vector has
+// it) turned into the DER form OpenSSL verifies; other input is returned as it is.
+std::string ecdsaDer(std::string_view signature) {
+  if (signature.size() != 64) return std::string(signature);
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()) + 32, 32, nullptr);
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return std::string(signature);
   }
+  unsigned char* der = nullptr;
+  int size = i2d_ECDSA_SIG(sig, &der);
+  std::string out = size > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(size))
+                             : std::string(signature);
+  OPENSSL_free(der);
+  ECDSA_SIG_free(sig);
+  return out;
 }
 
 std::string hmacSecret(std::string& bytes, const std::string& keyFile) {
@@ -103,23 +151,27 @@ std::string hmacSha256(const std::string& secret, std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(out), size);
 }
 
-class Ed25519Signer final : public Signer {
+// Ed25519 (which hashes internally) or ECDSA P-256 over SHA-256 (DER signatures).
+class PkeySigner final : public Signer {
  public:
-  explicit Ed25519Signer(PkeyPtr key) : key_(std::move(key)) {}
-  std::string algorithm() const override { return std::string(kEd25519); }
+  PkeySigner(PkeyPtr key, std::string_view algorithm)
+      : key_(std::move(key)), algorithm_(algorithm), keyId_(publicKeyId(key_.get())) {}
+  std::string algorithm() const override { return algorithm_; }
+  std::string keyId() const override { return keyId_; }
   std::string sign(std::string_view bytes) const override {
     // A context per call: the key itself is only read, so concurrent captures can share it.
     std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+    const EVP_MD* digest = algorithm_ == kEcdsaP256 ? EVP_sha256() : nullptr;
     std::size_t size = 0;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest, nullptr, key_.get()) != 1 ||
         EVP_DigestSign(ctx.get(), nullptr, &size,
                        reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != 1) {
-      throw std::runtime_error("Ed25519 signing failed");
+      throw std::runtime_error(algorithm_ + " signing failed");
     }
     std::string signature(size, '\0');
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
                        reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != 1) {
-      throw std::runtime_error("Ed25519 signing failed");
+      throw std::runtime_error(algorithm_ + " signing failed");
     }
     signature.resize(size);
     return signature;
@@ -127,27 +179,41 @@ class Ed25519Signer final : public Signer {
 
  private:
   PkeyPtr key_;
+  std::string algorithm_;
+  std::string keyId_;
 };
 
 class HmacSigner final : public Signer {
  public:
-  explicit HmacSigner(std::string secret) : secret_(std::move(secret)) {}
+  explicit HmacSigner(std::string secret)
+      : secret_(std::move(secret)), keyId_(core::sha256Hex(secret_.get())) {}
   std::string algorithm() const override { return std::string(kHmacSha256); }
+  std::string keyId() const override { return keyId_; }
   std::string sign(std::string_view bytes) const override {
     return hmacSha256(secret_.get(), bytes);
   }
 
  private:
   SecretBytes secret_;
+  std::string keyId_;
 };
 
-class Ed25519Verifier final : public SignatureVerifier {
+class PkeyVerifier final : public SignatureVerifier {
  public:
-  explicit Ed25519Verifier(PkeyPtr key) : key_(std::move(key)) {}
-  std::string algorithm() const override { return std::string(kEd25519); }
+  PkeyVerifier(PkeyPtr key, std::string_view algorithm)
+      : key_(std::move(key)), algorithm_(algorithm), keyId_(publicKeyId(key_.get())) {}
+  std::string algorithm() const override { return algorithm_; }
+  std::string keyId() const override { return keyId_; }
   bool verify(std::string_view bytes, std::string_view signature) const override {
+    std::string der;
+    const EVP_MD* digest = nullptr;
+    if (algorithm_ == kEcdsaP256) {
+      digest = EVP_sha256();
+      der = ecdsaDer(signature);
+      signature = der;
+    }
     std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-    return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
+    return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, digest, nullptr, key_.get()) == 1 &&
            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                             signature.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                             bytes.size()) == 1;
@@ -155,12 +221,16 @@ class Ed25519Verifier final : public SignatureVerifier {
 
  private:
   PkeyPtr key_;
+  std::string algorithm_;
+  std::string keyId_;
 };
 
 class HmacVerifier final : public SignatureVerifier {
  public:
-  explicit HmacVerifier(std::string secret) : secret_(std::move(secret)) {}
+  explicit HmacVerifier(std::string secret)
+      : secret_(std::move(secret)), keyId_(core::sha256Hex(secret_.get())) {}
   std::string algorithm() const override { return std::string(kHmacSha256); }
+  std::string keyId() const override { return keyId_; }
   bool verify(std::string_view bytes, std::string_view signature) const override {
     std::string expected = hmacSha256(secret_.get(), bytes);
     // Constant time, so the comparison does not tell a forger how many bytes were right.
@@ -170,40 +240,9 @@ class HmacVerifier final : public SignatureVerifier {
 
  private:
   SecretBytes secret_;
+  std::string keyId_;
 };
 
-std::string base64Encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<const unsigned char*>(bytes.data()),
-                             static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(size));
-  return out;
-}
-
-bool base64Decode(std::string_view text, std::string& out) {
-  if (text.size() % 4 != 0)
-    return false;
-  std::size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=')
-    ++pad;
-  for (std::size_t i = 0; i + pad < text.size(); ++i) {
-    char c = text[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-          c == '/')) {
-      return false;
-    }
-  }
-  out.assign(3 * text.size() / 4, '\0');
-  int size = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<const unsigned char*>(text.data()),
-                             static_cast<int>(text.size()));
-  if (size < 0)
-    return false;
-  // EVP_DecodeBlock counts the zero bytes that padding stands for; drop them.
-  out.resize(static_cast<std::size_t>(size) - pad);
-  return true;
-}
 }  // namespace
 
 std::unique_ptr<Signer> loadSigner(const std::string& keyFile) {
@@ -214,8 +253,8 @@ std::unique_ptr<Signer> loadSigner(const std::string& keyFile) {
       throw std::runtime_error("signing key " + keyFile +
                                ": PEM file is not an unencrypted private key");
     }
-    requireEd25519(key, keyFile);
-    return std::make_unique<Ed25519Signer>(std::move(key));
+    auto algorithm = algorithmOf(key, keyFile);
+    return std::make_unique<PkeySigner>(std::move(key), algorithm);
   }
   return std::make_unique<HmacSigner>(hmacSecret(bytes.get(), keyFile));
 }
@@ -230,15 +269,15 @@ std::unique_ptr<SignatureVerifier> loadSignatureVerifier(const std::string& keyF
       throw std::runtime_error("verification key " + keyFile +
                                ": PEM file is neither a public key nor an unencrypted private key");
     }
-    requireEd25519(key, keyFile);
-    return std::make_unique<Ed25519Verifier>(std::move(key));
+    auto algorithm = algorithmOf(key, keyFile);
+    return std::make_unique<PkeyVerifier>(std::move(key), algorithm);
   }
   return std::make_unique<HmacVerifier>(hmacSecret(bytes.get(), keyFile));
 }
 
 std::string formatSignatureFile(std::string_view algorithm, std::string_view signature) {
   nlohmann::json file = {{"algorithm", std::string(algorithm)},
-                         {"signature", base64Encode(signature)}};
+                         {"signature", core::base64Encode(signature)}};
   return file.dump(2) + "\n";
 }
 
@@ -256,7 +295,7 @@ bool parseSignatureFile(std::string_view text, SignatureFile& out, std::string& 
     return false;
   }
   out.algorithm = algorithm->get<std::string>();
-  if (!base64Decode(signature->get_ref<const std::string&>(), out.signature)) {
+  if (!core::base64Decode(signature->get_ref<const std::string&>(), out.signature)) {
     error = "signature is not valid base64";
     return false;
   }

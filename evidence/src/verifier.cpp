@@ -1,5 +1,7 @@
 #include "podmortem/evidence/verifier.h"
 
+#include "podmortem/evidence/dsse.h"
+
 #include <algorithm>
 #include <exception>
 #include <filesystem>
@@ -255,6 +257,7 @@ class Checker {
     }
     files.erase(std::string(kManifestFileName));
     files.erase(std::string(kSignatureFileName));
+    files.erase(std::string(kAttestationFileName));
     for (const std::string& extra : files) {
       problem(dir / extra, "file is not listed in manifest.json");
     }
@@ -339,12 +342,18 @@ class Checker {
   }
 
  private:
+  // attestation.dsse.json (this version's bundles) or manifest.json.sig (earlier ones).
   void checkSignature(const fs::path& dir, const std::string& manifestBytes) {
+    fs::path attestationPath = dir / kAttestationFileName;
+    if (typeOf(attestationPath) != fs::file_type::not_found) {
+      checkAttestation(attestationPath, manifestBytes);
+      return;
+    }
     fs::path sigPath = dir / kSignatureFileName;
     fs::file_type type = typeOf(sigPath);
     if (type == fs::file_type::not_found) {
       if (verifier_ != nullptr)
-        problem(sigPath, "manifest.json is not signed");
+        problem(attestationPath, "the bundle is not signed (no attestation.dsse.json)");
       return;
     }
     if (verifier_ == nullptr) {
@@ -368,6 +377,72 @@ class Checker {
                            verifier_->algorithm());
     } else if (!verifier_->verify(manifestBytes, signature.signature)) {
       problem(sigPath, "signature does not verify: manifest.json changed or another key signed it");
+    }
+  }
+
+  // The DSSE envelope: an in-toto Statement whose subjects are exactly manifest.json and the
+  // artifacts it lists as stored, with their SHA-256 (the artifacts themselves are checked against
+  // the manifest), signed by the key given.
+  void checkAttestation(const fs::path& path, const std::string& manifestBytes) {
+    std::string text;
+    if (typeOf(path) != fs::file_type::regular) {
+      problem(path, "not a regular file");
+      return;
+    }
+    if (auto read = fileio::readFile(path.string(), text); !read.ok()) {
+      problem(path, read.error().message);
+      return;
+    }
+    auto envelope = parseEnvelope(text);
+    if (!envelope.ok()) {
+      problem(path, envelope.error().message);
+      return;
+    }
+    if (envelope->payloadType != kInTotoPayloadType) {
+      problem(path, "payloadType is " + envelope->payloadType + ", not " + std::string(kInTotoPayloadType));
+      return;
+    }
+    nlohmann::json statement = nlohmann::json::parse(envelope->payload, nullptr, false);
+    if (!statement.is_object() || statement.value("_type", "") != kInTotoStatementType ||
+        statement.value("predicateType", "") != kEvidencePredicateType ||
+        !statement["subject"].is_array()) {
+      problem(path, "the payload is not a podmortem in-toto Statement v1");
+      return;
+    }
+    std::map<std::string, std::string> expected = {{std::string(kManifestFileName), core::sha256Hex(manifestBytes)}};
+    nlohmann::json manifest = nlohmann::json::parse(manifestBytes, nullptr, false);
+    if (manifest.is_object() && manifest["artifacts"].is_array()) {
+      for (const auto& artifact : manifest["artifacts"]) {
+        if (artifact.is_object() && artifact["path"].is_string() && artifact["sha256"].is_string() &&
+            !artifact["sha256"].get<std::string>().empty()) {
+          expected[artifact["path"].get<std::string>()] = artifact["sha256"].get<std::string>();
+        }
+      }
+    }
+    std::map<std::string, std::string> subjects;
+    for (const auto& subject : statement["subject"]) {
+      if (!subject.is_object() || !subject["name"].is_string() || !subject["digest"].is_object() ||
+          !subject["digest"]["sha256"].is_string()) {
+        problem(path, "a subject without a name and a sha256 digest");
+        return;
+      }
+      subjects[subject["name"].get<std::string>()] = subject["digest"]["sha256"].get<std::string>();
+    }
+    if (subjects[std::string(kManifestFileName)] != expected[std::string(kManifestFileName)]) {
+      problem(path, "the attested manifest.json digest is not the manifest's: manifest.json changed after it was signed");
+    } else if (subjects != expected) {
+      problem(path, "the attested subjects are not the artifacts manifest.json lists");
+    }
+    if (verifier_ == nullptr) {
+      ++unsignedChecks_;
+      return;
+    }
+    ++report_.signaturesChecked;
+    if (envelope->signatures.empty()) {
+      problem(path, "the envelope has no signature");
+    } else if (!verifyEnvelope(*envelope, *verifier_)) {
+      problem(path, "no signature verifies with the key given (keyid " + verifier_->keyId() +
+                        "): the attestation changed or another key signed it");
     }
   }
 

@@ -151,8 +151,9 @@ TEST_F(SignerTest, SignatureFileRoundTrips) {
 TEST_F(SignerTest, Ed25519SignedBundleVerifies) {
   KeyPem key = generateKey(EVP_PKEY_ED25519);
   fs::path bundle = writeSignedSnapshot(evidence::loadSigner(file("key.pem", key.privatePem)));
-  nlohmann::json sig = nlohmann::json::parse(read(bundle / "manifest.json.sig"));
-  EXPECT_EQ(sig["algorithm"], "ed25519");
+  nlohmann::json envelope = nlohmann::json::parse(read(bundle / "attestation.dsse.json"));
+  EXPECT_EQ(envelope["payloadType"], "application/vnd.in-toto+json");
+  EXPECT_FALSE(fs::exists(bundle / "manifest.json.sig")) << "retired: the envelope replaces it";
 
   auto verifier = evidence::loadSignatureVerifier(file("pub.pem", key.publicPem));
   evidence::VerifyReport report = evidence::verifyEvidence((dir_ / "evidence").string(), verifier.get());
@@ -181,8 +182,8 @@ TEST_F(SignerTest, TamperedManifestFailsSignatureCheck) {
   evidence::VerifyReport report = evidence::verifyEvidence((dir_ / "evidence").string(), verifier.get());
   bool signatureProblem = false;
   for (const evidence::VerifyProblem& problem : report.problems) {
-    if (problem.path == (bundle / "manifest.json.sig").string() &&
-        problem.message.find("does not verify") != std::string::npos) {
+    if (problem.path == (bundle / "attestation.dsse.json").string() &&
+        problem.message.find("manifest.json changed after it was signed") != std::string::npos) {
       signatureProblem = true;
     }
   }
@@ -203,7 +204,8 @@ TEST_F(SignerTest, UnsignedBundleFailsWhenKeyIsGiven) {
   auto verifier = evidence::loadSignatureVerifier(file("secret", kHmacSecret));
   evidence::VerifyReport report = evidence::verifyEvidence((dir_ / "evidence").string(), verifier.get());
   ASSERT_EQ(report.problems.size(), 1u);
-  EXPECT_EQ(report.problems[0].path, (bundle / "manifest.json.sig").string());
+  EXPECT_EQ(report.problems[0].path, (bundle / "attestation.dsse.json").string());
+  EXPECT_NE(report.problems[0].message.find("not signed"), std::string::npos);
 }
 
 TEST_F(SignerTest, WrongAlgorithmKeyIsReported) {
@@ -211,7 +213,54 @@ TEST_F(SignerTest, WrongAlgorithmKeyIsReported) {
   auto verifier = evidence::loadSignatureVerifier(file("pub.pem", generateKey(EVP_PKEY_ED25519).publicPem));
   evidence::VerifyReport report = evidence::verifyEvidence((dir_ / "evidence").string(), verifier.get());
   ASSERT_EQ(report.problems.size(), 1u);
-  EXPECT_NE(report.problems[0].message.find("hmac-sha256"), std::string::npos);
+  EXPECT_NE(report.problems[0].message.find("no signature verifies with the key given"), std::string::npos)
+      << report.problems[0].message;
+}
+
+// Bundles written before attestations carry manifest.json.sig: still verified.
+TEST_F(SignerTest, ALegacySignatureFileIsStillVerified) {
+  fs::path bundle = writeSignedSnapshot(nullptr);
+  auto signer = evidence::loadSigner(file("secret", kHmacSecret));
+  std::ofstream(bundle / "manifest.json.sig", std::ios::binary)
+      << evidence::formatSignatureFile(signer->algorithm(), signer->sign(read(bundle / "manifest.json")));
+  auto verifier = evidence::loadSignatureVerifier(file("secret", kHmacSecret));
+  evidence::VerifyReport report = evidence::verifyEvidence(bundle.string(), verifier.get());
+  EXPECT_TRUE(report.ok()) << report.problems.front().message;
+  EXPECT_EQ(report.signaturesChecked, 1u);
+}
+
+TEST_F(SignerTest, EcdsaP256SignsDerAndHasTheKeyIdOfItsPublicKey) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  auto pem = [key](bool privateKey) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (privateKey) {
+      PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    } else {
+      PEM_write_bio_PUBKEY(bio, key);
+    }
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return text;
+  };
+  std::string privatePem = pem(true);
+  std::string publicPem = pem(false);
+  EVP_PKEY_free(key);
+
+  auto signer = evidence::loadSigner(file("p256.pem", privatePem));
+  EXPECT_EQ(signer->algorithm(), "ecdsa-p256-sha256");
+  auto verifier = evidence::loadSignatureVerifier(file("p256.pub", publicPem));
+  EXPECT_EQ(signer->keyId(), verifier->keyId());
+  EXPECT_EQ(signer->keyId().size(), 64u);
+  std::string signature = signer->sign("manifest bytes");
+  EXPECT_EQ(static_cast<unsigned char>(signature[0]), 0x30) << "DER, as openssl dgst -verify takes";
+  EXPECT_TRUE(verifier->verify("manifest bytes", signature));
+  EXPECT_FALSE(verifier->verify("manifest bytez", signature));
+  fs::path bundle = writeSignedSnapshot(evidence::loadSigner(file("p256.pem", privatePem)));
+  evidence::VerifyReport report = evidence::verifyEvidence(bundle.string(), verifier.get());
+  EXPECT_TRUE(report.ok()) << report.problems.front().message;
 }
 
 }  // namespace
