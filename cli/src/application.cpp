@@ -289,9 +289,12 @@ class Application::Impl {
     startFindingsExport();
     if (findings_) options.observers.push_back(findings_);
     controller::AuditAddenda::Options addendaOptions{.lateness = config_.correlation.lateness};
-    if (findings_) {
-      addendaOptions.onSealed = [findings = findings_](const controller::AuditAddenda::SealedAddendum& sealed) {
-        findings->addendumSealed(sealed);
+    auto recorder = kubernetes_ ? kubernetes_->evidenceRecorder() : nullptr;
+    if (findings_ || recorder) {
+      addendaOptions.onSealed = [findings = findings_, recorder](
+                                    const controller::AuditAddenda::SealedAddendum& sealed) {
+        if (recorder) recorder->addendumSealed(sealed.snapshotId, sealed.request, sealed.addendum);
+        if (findings) findings->addendumSealed(sealed);
       };
     }
     addenda_ = std::make_shared<controller::AuditAddenda>(*evidence_, *window_, snapshotMetrics_,

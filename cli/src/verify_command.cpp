@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cluster_anchors.h"
 #include "commands.h"
 #include "podmortem/evidence/signer.h"
 #include "podmortem/evidence/verifier.h"
@@ -11,7 +12,8 @@ namespace podmortem::cli {
 namespace {
 
 constexpr const char* kVerifyUsage =
-    "Usage: podmortem verify [--key FILE] [--output text|json] PATH\n"
+    "Usage: podmortem verify [--key FILE] [--against-cluster [--kubeconfig FILE] [--context NAME]\n"
+    "                        [--namespace NS] [--replica NAME]] [--output text|json] PATH\n"
     "\n"
     "Checks evidence for tampering. PATH is one snapshot folder or a whole evidence folder.\n"
     "Recomputes every artifact's SHA-256, compares manifests with the custody ledger, walks the\n"
@@ -20,6 +22,12 @@ constexpr const char* kVerifyUsage =
     "\n"
     "Flags:\n"
     "  --key FILE        Ed25519 or ECDSA P-256 public (or private) key PEM, or the HMAC secret\n"
+    "  --against-cluster also check the ledger against the line hashes anchored in the\n"
+    "                    EvidenceSnapshots (status.custody): finds a removed last line or a\n"
+    "                    replaced volume. PATH is then an evidence folder (custody.jsonl)\n"
+    "  --kubeconfig FILE, --context NAME   the cluster (default $KUBECONFIG, ~/.kube/config)\n"
+    "  --namespace NS    podmortem's namespace (default: the context's, then podmortem-system)\n"
+    "  --replica NAME    whose ledger PATH is (default: found from the anchors)\n"
     "  --output FORMAT   text (default) or json\n"
     "  --help            this text\n"
     "\n"
@@ -31,6 +39,8 @@ int verifyCommand(Arguments& args) {
   std::string keyFile;
   std::string output = "text";
   std::string path;
+  bool againstCluster = false;
+  ClusterSource cluster;
   while (!args.done()) {
     if (auto flag = args.nextFlag()) {
       if (*flag == "--help" || *flag == "-h") {
@@ -39,6 +49,16 @@ int verifyCommand(Arguments& args) {
       }
       if (*flag == "--key") {
         keyFile = args.flagValue(*flag);
+      } else if (*flag == "--against-cluster") {
+        againstCluster = true;
+      } else if (*flag == "--kubeconfig") {
+        cluster.kubeconfig = args.flagValue(*flag);
+      } else if (*flag == "--context") {
+        cluster.context = args.flagValue(*flag);
+      } else if (*flag == "--namespace") {
+        cluster.namespaceName = args.flagValue(*flag);
+      } else if (*flag == "--replica") {
+        cluster.replica = args.flagValue(*flag);
       } else if (*flag == "--output") {
         output = args.flagValue(*flag);
         if (output != "text" && output != "json") {
@@ -68,6 +88,19 @@ int verifyCommand(Arguments& args) {
   }
 
   auto report = evidence::verifyEvidence(path, verifier.get());
+  if (againstCluster) {
+    std::string ledger = (std::filesystem::path(path) / "custody.jsonl").string();
+    try {
+      auto anchors = fetchClusterAnchors(cluster, report.ledgerFirstLineSha256);
+      evidence::checkAnchors(anchors.anchors, ledger, report);
+      report.notes.push_back(std::to_string(anchors.anchors.size()) + " ledger line(s) checked against the " +
+                             "EvidenceSnapshots of replica \"" + anchors.replica + "\" in namespace " +
+                             anchors.namespaceName);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "podmortem verify: --against-cluster: %s\n", error.what());
+      return 2;
+    }
+  }
   if (output == "json") {
     auto list = [](const std::vector<evidence::VerifyProblem>& items) {
       nlohmann::json out = nlohmann::json::array();
@@ -80,6 +113,7 @@ int verifyCommand(Arguments& args) {
                            {"artifacts", report.artifactsChecked},
                            {"ledgerEntries", report.ledgerEntries},
                            {"signatures", report.signaturesChecked},
+                           {"anchorsChecked", report.anchorsChecked},
                            {"ledgerHeadSha256", report.ledgerHeadSha256},
                            {"notes", report.notes},
                            {"notCaptured", list(report.notCaptured)},

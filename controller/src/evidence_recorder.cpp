@@ -83,7 +83,24 @@ json EvidenceRecorder::statusFor(const evidence::WriteResult& result, const json
   if (manifestExtra.contains("actions") && manifestExtra["actions"].is_array()) {
     status["actions"] = manifestExtra["actions"];
   }
+  if (result.custody.seq > 0) status["custody"] = custodyOf(result.custody);
   return status;
+}
+
+json EvidenceRecorder::custodyOf(const evidence::LedgerAnchor& anchor) {
+  return {{"ledger", anchor.ledgerId},
+          {"seq", anchor.seq},
+          {"entrySHA256", anchor.entrySha256},
+          {"previousSHA256", anchor.prevSha256}};
+}
+
+void EvidenceRecorder::addendumSealed(const std::string& snapshotId, const CaptureRequest& request,
+                                      const evidence::AddendumRecord& addendum) {
+  if (addendum.custody.seq == 0) return;
+  // A map keyed by the addendum's number: a merge patch adds to it without reading it first.
+  json custody = {{"addenda", {{std::to_string(addendum.sequence), custodyOf(addendum.custody)}}}};
+  enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
+           {{"status", {{"custody", std::move(custody)}}}}, objectFor(snapshotId, request)});
 }
 
 void EvidenceRecorder::started(const std::string& snapshotId, const CaptureRequest& request) {

@@ -109,6 +109,8 @@ void Kubernetes::addCollectors(CollectorRegistry& registry) {
   addKubeCollectors(registry, *impl_->client_, &impl_->clusterMetrics_);
 }
 std::shared_ptr<SnapshotObserver> Kubernetes::recorder() { return impl_->recorder_; }
+
+std::shared_ptr<EvidenceRecorder> Kubernetes::evidenceRecorder() { return impl_->recorder_; }
 PolicyActivity& Kubernetes::activity() { return impl_->activity_; }
 std::optional<policy::Labels> Kubernetes::namespaceLabels(std::string_view ns) const {
   return impl_->namespaces_->labelsOf(ns);

@@ -224,7 +224,7 @@ core::Status CustodyLedger::recoverTail() {
 core::Status CustodyLedger::append(std::string_view snapshotId, std::string_view bundle,
                                    std::string_view manifestSha256,
                                    std::chrono::system_clock::time_point time,
-                                   LedgerEntry* appended) {
+                                   LedgerEntry* appended, LedgerAnchor* anchor) {
   auto failed = [this](const core::Error& error) {
     return core::makeError(error.code, "custody ledger " + path_ + ": " + error.message);
   };
@@ -260,11 +260,35 @@ core::Status CustodyLedger::append(std::string_view snapshotId, std::string_view
     return failed(written.error());
   }
   knownSize_ += line.size() + 1;
+  std::string previous = prevSha256_;
   prevSha256_ = core::sha256Hex(line);
+  if (firstLineSha256_.empty()) {
+    if (entry.seq == 1) {
+      firstLineSha256_ = prevSha256_;
+    } else if (auto first = readFirstLineSha256(); first.ok()) {
+      firstLineSha256_ = *first;
+    }
+  }
+  if (anchor != nullptr) *anchor = {firstLineSha256_, entry.seq, prevSha256_, previous};
   ++nextSeq_;
   if (appended != nullptr)
     *appended = std::move(entry);
   return {};
+}
+
+core::Result<std::string> CustodyLedger::readFirstLineSha256() const {
+  std::string line;
+  char buffer[4096];
+  for (off_t offset = 0;;) {
+    ssize_t n = ::pread(fd_, buffer, sizeof buffer, offset);
+    if (n < 0) return errnoError("read", errno);
+    if (n == 0) return core::makeError(core::ErrorCode::kNotFound, "the ledger has no complete line");
+    std::string_view piece(buffer, static_cast<size_t>(n));
+    auto newline = piece.find('\n');
+    line.append(piece.substr(0, newline));
+    if (newline != std::string_view::npos) return core::sha256Hex(line);
+    offset += n;
+  }
 }
 
 }  // namespace podmortem::evidence

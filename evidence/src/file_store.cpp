@@ -290,7 +290,8 @@ WriteResult FileStore::write(const SnapshotContent& content) {
   status = fileio::syncDir(podDir);
   if (status.ok()) {
     status =
-        ledger_.append(content.id, bundle, result.manifestSha256, std::chrono::system_clock::now());
+        ledger_.append(content.id, bundle, result.manifestSha256, std::chrono::system_clock::now(),
+                       nullptr, &result.custody);
   }
   if (!status.ok()) {
     core::log::error("evidence snapshot stored but not recorded",
@@ -408,7 +409,8 @@ core::Result<AddendumRecord> FileStore::addAddendum(const AddendumContent& conte
   if (status.ok()) {
     status = ledger_.append(content.snapshotId, bundle + "/" + std::string(kAddendaFolder) + "/" +
                                                     name,
-                            record.manifestSha256, std::chrono::system_clock::now());
+                            record.manifestSha256, std::chrono::system_clock::now(), nullptr,
+                            &record.custody);
   }
   if (!status.ok()) {
     core::log::error("evidence addendum stored but not recorded",

@@ -101,6 +101,7 @@ class Checker {
       std::string_view line = rest.substr(0, newline);
       rest.remove_prefix(newline + 1);
       std::string lineSha = core::sha256Hex(line);
+      if (lineNumber == 1) report_.ledgerFirstLineSha256 = lineSha;
       LedgerEntry entry;
       if (!parseLedgerLine(line, entry)) {
         problem(where, "line is not a ledger entry (edited, or torn by a crash)");
@@ -109,6 +110,7 @@ class Checker {
         continue;
       }
       ++report_.ledgerEntries;
+      report_.ledgerLineSha256.emplace(entry.seq, lineSha);
       if (entry.seq != lastSeq + 1) {
         problem(where, "seq " + std::to_string(entry.seq) + " where " +
                            std::to_string(lastSeq + 1) +
@@ -589,6 +591,43 @@ VerifyReport verifyEvidence(const std::string& path, const SignatureVerifier* ve
   }
   checker.finish();
   return report;
+}
+
+void checkAnchors(const std::vector<LedgerAnchorRecord>& anchors, const std::string& ledgerPath,
+                  VerifyReport& report) {
+  auto problem = [&](const std::string& where, const std::string& message) {
+    report.problems.push_back({where, message});
+  };
+  uint64_t lastSeq = report.ledgerLineSha256.empty() ? 0 : report.ledgerLineSha256.rbegin()->first;
+  size_t otherLedger = 0;
+  for (const auto& record : anchors) {
+    ++report.anchorsChecked;
+    const LedgerAnchor& anchor = record.anchor;
+    if (anchor.ledgerId != report.ledgerFirstLineSha256) {
+      ++otherLedger;
+      continue;
+    }
+    auto line = report.ledgerLineSha256.find(anchor.seq);
+    std::string where = ledgerPath + ":" + std::to_string(anchor.seq);
+    if (line == report.ledgerLineSha256.end()) {
+      problem(where, anchor.seq > lastSeq
+                         ? "missing: " + record.where + " anchors line " + std::to_string(anchor.seq) +
+                               " but the ledger ends at line " + std::to_string(lastSeq) +
+                               ": the ledger was truncated"
+                         : "missing: " + record.where + " anchors this line: a line was removed");
+    } else if (line->second != anchor.entrySha256) {
+      problem(where, "differs from its anchor in " + record.where + " (sha256 " + anchor.entrySha256 +
+                         "): the line was rewritten");
+    }
+  }
+  if (otherLedger > 0 && report.ledgerFirstLineSha256.empty()) {
+    problem(ledgerPath, "the ledger has no line, but " + std::to_string(otherLedger) +
+                            " are anchored in the cluster: it was emptied or the volume replaced");
+  } else if (otherLedger > 0) {
+    problem(ledgerPath, std::to_string(otherLedger) + " line(s) anchored in the cluster belong to a ledger whose "
+                            "first line is not this one's: the volume was replaced or the ledger rewritten from "
+                            "its start");
+  }
 }
 
 }  // namespace podmortem::evidence

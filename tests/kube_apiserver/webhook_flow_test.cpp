@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "cluster.h"
 #include "kube_checks.h"
@@ -200,6 +201,73 @@ TEST_F(WebhookFlow, AnExecThenADeleteIsCapturedWithTheWarningTheTrailAndTheRecor
   auto policies = api().request("GET", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies").json();
   ASSERT_TRUE(policies.contains("items"));
   EXPECT_EQ(policies["items"].size(), 1u) << policies.dump(2);
+}
+
+// The custody ledger's lines are anchored outside the volume, in the EvidenceSnapshots'
+// status.custody: verify --against-cluster finds the last line removed, and a volume replaced.
+TEST_F(WebhookFlow, TheLedgerIsAnchoredInTheEvidenceSnapshotsAndVerifyFindsItsLastLineRemoved) {
+  HttpClient mallory(api().port(), ClientOptions{api().caFile(), (api().dir() / "mallory.crt").string(),
+                                                  (api().dir() / "mallory.key").string()});
+  for (const char* name : {"anchored-1", "anchored"}) {  // a ledger of two lines at least
+    createPod(name);
+    ASSERT_EQ(mallory.request("DELETE", std::string("/api/v1/namespaces/shop/pods/") + name, "", "").status, 200u);
+  }
+  auto bundles = bundlesOf("anchored");
+  ASSERT_EQ(bundles.size(), 1u) << podmortem_->log();
+  const std::string id = bundles[0].filename().string();
+  const std::string recordPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencesnapshots/" + id;
+  const fs::path ledger = podmortem_->evidenceDir() / "custody.jsonl";
+  nlohmann::json custody;
+  ASSERT_TRUE(Cluster::waitFor(
+      [&] {
+        custody = field(api().request("GET", recordPath).json(), {"status", "custody"});
+        return custody.is_object() && custody.contains("entrySHA256");
+      },
+      "status.custody of the EvidenceSnapshot"))
+      << podmortem_->log();
+  // The anchor is the hash of the snapshot's own ledger line.
+  std::string lines = readFile(ledger);
+  std::string line;
+  for (size_t start = 0, end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string candidate = lines.substr(start, end - start);
+    if (candidate.find(id) != std::string::npos) line = candidate;
+  }
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(text(custody["entrySHA256"]), core::sha256Hex(line));
+  EXPECT_EQ(text(custody["ledger"]), core::sha256Hex(lines.substr(0, lines.find('\n'))));
+
+  // A copy of the evidence as it is now (the server goes on appending to its own).
+  TempDir copy;
+  fs::copy(podmortem_->evidenceDir(), copy.path() / "evidence", fs::copy_options::recursive);
+  const std::string verify = std::string(PODMORTEM_BINARY) + " verify --against-cluster --kubeconfig " +
+                             api().adminKubeconfig().string() + " --namespace podmortem-system ";
+  auto intact = runCommand(verify + (copy.path() / "evidence").string() + " 2>&1");
+  EXPECT_EQ(intact.exitCode, 0) << intact.output;
+  EXPECT_NE(intact.output.find("checked against the EvidenceSnapshots of replica \"podmortem-0\""),
+            std::string::npos)
+      << intact.output;
+
+  // The attacker removes the ledger's last line (and the bundle it names): the chain alone
+  // cannot tell, the anchor can.
+  std::string copied = readFile(copy.path() / "evidence" / "custody.jsonl");
+  copied.pop_back();
+  std::string last = copied.substr(copied.rfind('\n') + 1);
+  copied.erase(copied.rfind('\n') + 1);
+  writeFile(copy.path() / "evidence" / "custody.jsonl", copied);
+  auto lastEntry = nlohmann::json::parse(last);
+  fs::remove_all(copy.path() / "evidence" / text(lastEntry["bundle"]));
+  auto local = runCommand(std::string(PODMORTEM_BINARY) + " verify " + (copy.path() / "evidence").string() + " 2>&1");
+  EXPECT_EQ(local.exitCode, 0) << "without the anchors the truncation is invisible: " << local.output;
+  auto truncated = runCommand(verify + (copy.path() / "evidence").string() + " 2>&1");
+  EXPECT_EQ(truncated.exitCode, 1) << truncated.output;
+  EXPECT_NE(truncated.output.find("the ledger was truncated"), std::string::npos) << truncated.output;
+  std::cout << "verify --against-cluster after the last ledger line was removed:\n" << truncated.output;
+
+  // A replaced volume: an empty evidence folder.
+  fs::create_directories(copy.path() / "empty");
+  auto replaced = runCommand(verify + "--replica podmortem-0 " + (copy.path() / "empty").string() + " 2>&1");
+  EXPECT_EQ(replaced.exitCode, 1) << replaced.output;
+  EXPECT_NE(replaced.output.find("it was emptied or the volume replaced"), std::string::npos) << replaced.output;
 }
 
 TEST_F(WebhookFlow, ADryRunDeleteCapturesNothing) {

@@ -37,6 +37,14 @@ class EvidenceRecorder final : public SnapshotObserver {
   void finished(const std::string& snapshotId, const CaptureRequest& request,
                 const evidence::WriteResult& result, const nlohmann::json& manifestExtra) override;
 
+  // An addendum sealed: its custody-ledger line is anchored in status.custody.addenda.<n>.
+  void addendumSealed(const std::string& snapshotId, const CaptureRequest& request,
+                      const evidence::AddendumRecord& addendum);
+
+  // status.custody: the ledger line of the bundle (or addendum), recorded outside the volume so
+  // that `podmortem verify --against-cluster` finds a truncated ledger or a replaced volume.
+  static nlohmann::json custodyOf(const evidence::LedgerAnchor& anchor);
+
   // The object a snapshot is recorded as (spec and metadata), and its final status.
   nlohmann::json objectFor(const std::string& snapshotId, const CaptureRequest& request) const;
   static nlohmann::json statusFor(const evidence::WriteResult& result, const nlohmann::json& manifestExtra,

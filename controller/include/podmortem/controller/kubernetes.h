@@ -6,11 +6,13 @@
 
 #include "podmortem/controller/cluster_metrics.h"
 #include "podmortem/controller/collector.h"
+#include "podmortem/controller/evidence_recorder.h"
 #include "podmortem/kube/client.h"
 #include "podmortem/kube/connection.h"
 #include "podmortem/kube/metrics.h"
 #include "podmortem/controller/pod_cache.h"
 #include "podmortem/controller/policy_activity.h"
+#include "podmortem/controller/evidence_recorder.h"
 #include "podmortem/controller/snapshot_manager.h"
 #include "podmortem/controller/settings.h"
 #include "podmortem/kube/settings.h"
@@ -46,6 +48,8 @@ class Kubernetes {
   void addCollectors(CollectorRegistry& registry);
   // Records EvidenceSnapshots (null when kubernetes.evidenceRecords is false).
   std::shared_ptr<SnapshotObserver> recorder();
+  // The same recorder, told of addenda (their ledger lines are anchored too); null without it.
+  std::shared_ptr<EvidenceRecorder> evidenceRecorder();
   PolicyActivity& activity();
   std::optional<policy::Labels> namespaceLabels(std::string_view namespaceName) const;
   // A fresh GET of a pod, for triggers that name a pod no admission request showed; null when

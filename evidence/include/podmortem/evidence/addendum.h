@@ -9,6 +9,7 @@
 
 #include "podmortem/core/pod_identity.h"
 #include "podmortem/evidence/bundle.h"
+#include "podmortem/evidence/custody_ledger.h"
 
 namespace podmortem::evidence {
 
@@ -34,6 +35,7 @@ struct AddendumRecord {
   std::string path;  // the addendum folder
   std::string manifestSha256;
   std::string parentManifestSha256;
+  LedgerAnchor custody;  // the addendum's custody-ledger line
 };
 
 }  // namespace podmortem::evidence

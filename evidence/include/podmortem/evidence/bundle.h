@@ -10,6 +10,7 @@
 
 #include "podmortem/core/pod_identity.h"
 #include "podmortem/core/result.h"
+#include "podmortem/evidence/custody_ledger.h"
 #include "podmortem/core/trigger_info.h"
 
 namespace podmortem::evidence {
@@ -57,6 +58,8 @@ struct WriteResult {
   uint64_t bytesWritten = 0;  // bytes of the bundle that was kept (0 when nothing was kept)
   // Why the store itself failed (no space, read-only, ...); unset when only collectors did.
   std::optional<core::ErrorCode> errorCode;
+  // The bundle's custody-ledger line, to be anchored outside the volume; seq 0 when none.
+  LedgerAnchor custody;
 };
 
 // 32 lower-case hex characters from the OpenSSL random generator: unguessable, so a snapshot's

@@ -27,6 +27,15 @@ struct LedgerEntry {
   std::string prevSha256;
 };
 
+// What anchors a ledger line outside the volume (EvidenceSnapshot.status.custody): `podmortem
+// verify --against-cluster` finds a removed last line or a replaced volume by it.
+struct LedgerAnchor {
+  std::string ledgerId;  // SHA-256 of the ledger's first line: which ledger
+  uint64_t seq = 0;
+  std::string entrySha256;  // SHA-256 of the line's exact bytes (without the newline)
+  std::string prevSha256;
+};
+
 // One line, without the trailing newline.
 std::string formatLedgerLine(const LedgerEntry& entry);
 // False when the line is not a ledger entry (bad JSON, a missing or mistyped field).
@@ -46,19 +55,21 @@ class CustodyLedger {
   // that no torn line is left behind.
   core::Status append(std::string_view snapshotId, std::string_view bundle,
                       std::string_view manifestSha256, std::chrono::system_clock::time_point time,
-                      LedgerEntry* appended = nullptr);
+                      LedgerEntry* appended = nullptr, LedgerAnchor* anchor = nullptr);
 
   const std::string& path() const { return path_; }
 
  private:
   // Re-reads the end of the file; needed at start and whenever another writer appended.
   core::Status recoverTail();
+  core::Result<std::string> readFirstLineSha256() const;
 
   std::string path_;
   int fd_ = -1;
   std::mutex mutex_;
   uint64_t nextSeq_ = 1;
   std::string prevSha256_;
+  std::string firstLineSha256_;  // empty until the ledger has a line
   uint64_t knownSize_ = 0;
 };
 

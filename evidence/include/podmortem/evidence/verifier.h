@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "podmortem/evidence/custody_ledger.h"
 #include "podmortem/evidence/signer.h"
 
 namespace podmortem::evidence {
@@ -28,9 +31,26 @@ struct VerifyReport {
   // SHA-256 of the ledger's last line. The chain protects every line but the last; writing
   // this down elsewhere (a ticket, another system) protects the last one too.
   std::string ledgerHeadSha256;
+  // The ledger's lines by seq (SHA-256 of each line's bytes) and its first line's SHA-256 (which
+  // ledger it is), for checking it against anchors kept elsewhere (checkAnchors).
+  std::map<uint64_t, std::string> ledgerLineSha256;
+  std::string ledgerFirstLineSha256;
+  std::size_t anchorsChecked = 0;
 
   bool ok() const { return problems.empty(); }
 };
+
+// A ledger line's hash as recorded outside the volume (EvidenceSnapshot.status.custody).
+struct LedgerAnchorRecord {
+  std::string where;  // "EvidenceSnapshot <ns>/<name>" or "... addendum 2": what anchored it
+  LedgerAnchor anchor;
+};
+
+// Adds to `report` (of a verifyEvidence run on an evidence folder) a problem for each anchor
+// the ledger does not hold: a line removed from its end (truncated), a line that differs
+// (rewritten), or another ledger altogether (the volume was replaced or emptied).
+void checkAnchors(const std::vector<LedgerAnchorRecord>& anchors, const std::string& ledgerPath,
+                  VerifyReport& report);
 
 // `path` is one snapshot folder (it holds manifest.json) or an evidence folder (custody.jsonl
 // and <namespace>/<pod>/<id>/ folders). Checks every artifact against its manifest, each
