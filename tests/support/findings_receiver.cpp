@@ -52,7 +52,10 @@ std::vector<nlohmann::json> FindingsReceiver::records() const {
   std::vector<nlohmann::json> records;
   auto path = dir_.path() / "findings.jsonl";
   if (!std::filesystem::exists(path)) return records;
-  std::istringstream lines(readFile(path));
+  std::string text = readFile(path);
+  // A line still being written (the server appends while the test reads) waits for the next read.
+  text.erase(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     if (!line.empty()) records.push_back(nlohmann::json::parse(line));
   }
