@@ -52,13 +52,15 @@ fi
 
 $build_only && exit 0
 
-# The schema tests' npm packages, exactly as package-lock.json pins them. npm writes
-# node_modules/.package-lock.json last, so it marks an install that finished; reinstall when
-# it is missing or older than the lock file.
-schema_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/schema" && pwd)"
-installed="$schema_dir/node_modules/.package-lock.json"
-if [[ ! -f "$installed" || "$schema_dir/package-lock.json" -nt "$installed" ]]; then
-  echo "install-deps: installing the npm packages of tests/schema" >&2
-  (cd "$schema_dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
-  touch "$installed"
-fi
+# The npm packages of the schema tests and of the S3 tests (a real S3-compatible server),
+# exactly as their package-lock.json pins them. npm writes node_modules/.package-lock.json last, so
+# it marks an install that finished; reinstall when it is missing or older than the lock file.
+for folder in tests/schema tests/s3; do
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../$folder" && pwd)"
+  installed="$dir/node_modules/.package-lock.json"
+  if [[ ! -f "$installed" || "$dir/package-lock.json" -nt "$installed" ]]; then
+    echo "install-deps: installing the npm packages of $folder" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
+    touch "$installed"
+  fi
+done

@@ -18,6 +18,7 @@
 #include "podmortem/core/log.h"
 #include "podmortem/core/periodic_worker.h"
 #include "podmortem/core/version.h"
+#include "podmortem/evidence/s3_uploads.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/kube/connection.h"
 #include "podmortem/policy/correlation_window.h"
@@ -103,6 +104,7 @@ class Application::Impl {
     admission_.reset();
     capture_.reset();
     findings_.reset();  // after everything that makes findings: what is queued goes to the outbox
+    uploads_.reset();   // after the last bundle was written; what is queued stays queued
     stream_.reset();
     // Last: the live collectors and the EvidenceSnapshot recorder use its client.
     if (serving_.managed) serving_.managed->stop();
@@ -185,6 +187,15 @@ class Application::Impl {
            body["audit"] = coverage.detail;
            if (!coverage.warning.empty()) warnings.push_back(coverage.warning);
            if (findings_) body["export"] = exportDetail(warnings);
+           if (uploads_) {
+             auto state = uploads_->state();
+             body["s3"] = {{"pending", state.pending}, {"oldestPendingSeconds", state.oldestPendingSeconds}};
+             if (!state.lastError.empty()) {
+               body["s3"]["lastError"] = state.lastError;
+               warnings.push_back("uploads to S3 are failing, " + std::to_string(state.pending) +
+                                  " bundles wait on the volume: " + state.lastError);
+             }
+           }
            if (!warnings.empty()) body["warnings"] = std::move(warnings);
            HttpResponse response = jsonOk(body);
            if (!ready) response.status = 503;
@@ -275,6 +286,7 @@ class Application::Impl {
       signer = evidence::loadSigner(config_.evidence.signingKeyFile);
     }
     evidence_ = std::make_unique<evidence::FileStore>(evidenceDir(), std::move(signer));
+    startUploads();
     std::function<std::string()> trailGap;
     if (stream_) trailGap = [this] { return stream_->journal().progress().gap; };
     auto collectors = controller::CollectorRegistry::localDefaults(
@@ -304,6 +316,29 @@ class Application::Impl {
                                                                snapshotMetrics_, options);
     capture_ = std::make_unique<controller::CaptureService>(
         *snapshots_, podCache_, stream_ ? &stream_->claims() : nullptr);
+  }
+
+  // With evidence.store s3: every sealed bundle and addendum is queued on the volume and
+  // uploaded; the EvidenceSnapshot's location becomes its s3:// URL once it is all there.
+  void startUploads() {
+    if (config_.evidence.store != evidence::StoreSettings::Kind::kS3) return;
+    evidence::S3Uploads::Options options;
+    options.settings = config_.s3;
+    options.queueDir = (std::filesystem::path(evidenceDir()) / ".uploads").string();
+    auto recorder = kubernetes_ ? kubernetes_->evidenceRecorder() : nullptr;
+    options.onUploaded = [recorder](const std::string& snapshotId, const std::string& relative,
+                                    const std::string& url) {
+      bool addendum = relative.find("/addenda/") != std::string::npos;
+      if (recorder && !addendum) recorder->bundleUploaded(snapshotId, url);
+    };
+    uploads_ = std::make_unique<evidence::S3Uploads>(std::move(options));
+    evidence_->onSealed([this](const evidence::SealedEvidence& sealed) {
+      if (auto queued = uploads_->enqueue(sealed); !queued.ok()) {
+        log::error("a sealed bundle could not be queued for upload; it stays on the volume",
+                   {{"snapshot", sealed.snapshotId}, {"error", queued.error().message}});
+      }
+    });
+    observeUploads(metrics_, *uploads_);
   }
 
   // With export.sinks: every snapshot, addendum and firing without a capture becomes an OCSF
@@ -492,6 +527,7 @@ class Application::Impl {
   std::unique_ptr<stream::SharedStream> stream_;  // before the captures that claim through it
   ServingCertificate serving_;
   std::unique_ptr<evidence::FileStore> evidence_;
+  std::unique_ptr<evidence::S3Uploads> uploads_;  // with evidence.store s3
   std::shared_ptr<controller::FindingsExport> findings_;
   std::shared_ptr<controller::AuditAddenda> addenda_;
   std::unique_ptr<controller::SnapshotManager> snapshots_;

@@ -19,6 +19,7 @@ const core::ConfigSchema<Config>& configSchema() {
         .section("policies", &Config::policies)
         .section("evidence", &Config::evidence)
         .section("evidence", &Config::capture)
+        .section("evidence.s3", &Config::s3)
         .section("kubernetes", &Config::kubernetes)
         .section("kubernetes", &Config::cluster)
         .section("leaderElection", &Config::leaderElection)
@@ -34,7 +35,8 @@ void validateConfig(const Config& config) {
   for (const core::Status& status :
        {config.server.validate(), config.runtime.validate(), config.tls.validate(),
         config.limits.validate(), config.audit.validate(), config.correlation.validate(),
-        config.policies.validate(), config.evidence.validate(), config.capture.validate(),
+        config.policies.validate(), config.evidence.validate(), config.s3.validate(),
+        config.capture.validate(),
         config.kubernetes.validate(), config.cluster.validate(),
         config.leaderElection.validate(), config.stream.validate(), config.findings.validate(),
         config.log.validate()}) {
@@ -42,6 +44,10 @@ void validateConfig(const Config& config) {
   }
   if (config.audit.auth == webhooks::AuditAuth::kMtls && config.tls.clientCAFile.empty()) {
     throw core::ConfigError("audit.auth is mtls but tls.clientCAFile is not set");
+  }
+  if (config.evidence.store == evidence::StoreSettings::Kind::kS3 &&
+      (config.s3.endpoint.empty() || config.s3.bucket.empty())) {
+    throw core::ConfigError("evidence.store is s3 but evidence.s3.endpoint or evidence.s3.bucket is not set");
   }
   if (config.tls.manageSecret && config.kubernetes.mode == kube::Mode::kNone) {
     throw core::ConfigError("tls.manageSecret needs a Kubernetes API, but kubernetes.mode is none");

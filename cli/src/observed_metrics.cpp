@@ -94,4 +94,26 @@ void observeExport(webhooks::MetricsRegistry& metrics,
                   });
 }
 
+void observeUploads(webhooks::MetricsRegistry& metrics, const evidence::S3Uploads& uploads) {
+  const evidence::S3Uploads* source = &uploads;  // lives as long as the server (stopped after it)
+  constexpr auto kCounter = prometheus::MetricType::Counter;
+  metrics.observe("podmortem_s3_uploads_pending", "Sealed bundles and addenda queued for upload.", kGauge,
+                  [source]() -> Samples { return {{{}, static_cast<double>(source->state().pending)}}; });
+  metrics.observe("podmortem_s3_upload_oldest_pending_age_seconds",
+                  "Age of the oldest bundle waiting to be uploaded; 0 when none waits.", kGauge,
+                  [source]() -> Samples { return {{{}, source->state().oldestPendingSeconds}}; });
+  metrics.observe("podmortem_s3_uploaded_total", "Bundles and addenda wholly uploaded and confirmed.",
+                  kCounter, [source]() -> Samples { return {{{}, static_cast<double>(source->state().uploaded)}}; });
+  metrics.observe("podmortem_s3_objects_total", "Objects written to the store.", kCounter,
+                  [source]() -> Samples { return {{{}, static_cast<double>(source->state().objects)}}; });
+  metrics.observe("podmortem_s3_bytes_total", "Bytes written to the store.", kCounter,
+                  [source]() -> Samples { return {{{}, static_cast<double>(source->state().bytes)}}; });
+  metrics.observe("podmortem_s3_failures_total",
+                  "Upload attempts that failed (the store down, credentials refused); retried.", kCounter,
+                  [source]() -> Samples { return {{{}, static_cast<double>(source->state().failures)}}; });
+  metrics.observe("podmortem_s3_conflicts_total",
+                  "Objects found in the store with other content: never overwritten, the bundle stays local.",
+                  kCounter, [source]() -> Samples { return {{{}, static_cast<double>(source->state().conflicts)}}; });
+}
+
 }  // namespace podmortem::cli

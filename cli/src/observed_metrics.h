@@ -4,6 +4,7 @@
 #include <string>
 
 #include "podmortem/controller/findings_export.h"
+#include "podmortem/evidence/s3_uploads.h"
 #include "podmortem/policy/correlation_window.h"
 #include "podmortem/policy/policy_store.h"
 #include "podmortem/webhooks/metrics_registry.h"
@@ -29,5 +30,8 @@ void observeHost(webhooks::MetricsRegistry& metrics, std::string servingCertFile
 // waits in the findings outbox for each sink, and for how long the oldest has.
 void observeExport(webhooks::MetricsRegistry& metrics,
                    std::shared_ptr<const controller::FindingsExport> findings);
+
+// podmortem_s3_*: the uploads to object storage (evidence.store s3), read from their queue.
+void observeUploads(webhooks::MetricsRegistry& metrics, const evidence::S3Uploads& uploads);
 
 }  // namespace podmortem::cli

@@ -2,7 +2,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "cluster_anchors.h"
+#include "podmortem/cli/config.h"
+#include "podmortem/evidence/s3_mirror.h"
 #include "commands.h"
 #include "podmortem/evidence/signer.h"
 #include "podmortem/evidence/verifier.h"
@@ -13,7 +17,8 @@ namespace {
 
 constexpr const char* kVerifyUsage =
     "Usage: podmortem verify [--key FILE] [--against-cluster [--kubeconfig FILE] [--context NAME]\n"
-    "                        [--namespace NS] [--replica NAME]] [--output text|json] PATH\n"
+    "                        [--namespace NS] [--replica NAME]] [--config FILE] [--output text|json]\n"
+    "                        PATH | s3://BUCKET/PREFIX[/NAMESPACE/POD/ID]\n"
     "\n"
     "Checks evidence for tampering. PATH is one snapshot folder or a whole evidence folder.\n"
     "Recomputes every artifact's SHA-256, compares manifests with the custody ledger, walks the\n"
@@ -28,6 +33,8 @@ constexpr const char* kVerifyUsage =
     "  --kubeconfig FILE, --context NAME   the cluster (default $KUBECONFIG, ~/.kube/config)\n"
     "  --namespace NS    podmortem's namespace (default: the context's, then podmortem-system)\n"
     "  --replica NAME    whose ledger PATH is (default: found from the anchors)\n"
+    "  --config FILE     podmortem's configuration: evidence.s3.* for an s3:// URL (the store,\n"
+    "                    its credentials); the evidence is downloaded and verified as on the volume\n"
     "  --output FORMAT   text (default) or json\n"
     "  --help            this text\n"
     "\n"
@@ -41,6 +48,7 @@ int verifyCommand(Arguments& args) {
   std::string path;
   bool againstCluster = false;
   ClusterSource cluster;
+  std::string configFile;
   while (!args.done()) {
     if (auto flag = args.nextFlag()) {
       if (*flag == "--help" || *flag == "-h") {
@@ -49,6 +57,8 @@ int verifyCommand(Arguments& args) {
       }
       if (*flag == "--key") {
         keyFile = args.flagValue(*flag);
+      } else if (*flag == "--config") {
+        configFile = args.flagValue(*flag);
       } else if (*flag == "--against-cluster") {
         againstCluster = true;
       } else if (*flag == "--kubeconfig") {
@@ -74,6 +84,32 @@ int verifyCommand(Arguments& args) {
     }
   }
   if (path.empty()) return usageError(kVerifyUsage, "no PATH given");
+  // s3://...: downloaded into a temporary folder, laid out as on the volume, and verified there.
+  std::unique_ptr<std::filesystem::path, void (*)(std::filesystem::path*)> downloaded(
+      nullptr, [](std::filesystem::path* dir) {
+        std::error_code ignored;
+        std::filesystem::remove_all(*dir, ignored);
+        delete dir;
+      });
+  std::string source = path;
+  if (path.rfind("s3://", 0) == 0) {
+    evidence::S3Settings s3;
+    try {
+      if (!configFile.empty()) s3 = loadConfig(configFile, {}).s3;
+    } catch (const std::exception& error) {
+      return usageError(kVerifyUsage, error.what());
+    }
+    if (s3.endpoint.empty()) return usageError(kVerifyUsage, "an s3:// PATH needs --config with evidence.s3.endpoint");
+    char folder[] = "/tmp/podmortem-verify-XXXXXX";
+    if (::mkdtemp(folder) == nullptr) return usageError(kVerifyUsage, "cannot make a temporary folder");
+    downloaded.reset(new std::filesystem::path(folder));
+    auto mirrored = evidence::mirrorFromS3(path, s3, folder);
+    if (!mirrored.ok()) {
+      std::fprintf(stderr, "podmortem verify: %s\n", mirrored.error().message.c_str());
+      return 2;
+    }
+    path = *mirrored;
+  }
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) {
     return usageError(kVerifyUsage, path + " is not a folder");
@@ -137,6 +173,7 @@ int verifyCommand(Arguments& args) {
                 report.ok() ? "INTACT" : "TAMPERED", report.snapshotsChecked, addenda.c_str(),
                 report.artifactsChecked, report.ledgerEntries, report.signaturesChecked,
                 report.problems.size());
+    if (downloaded) std::printf("verified a copy downloaded from %s\n", source.c_str());
     if (!report.ledgerHeadSha256.empty()) {
       std::printf("ledger head sha256: %s\n", report.ledgerHeadSha256.c_str());
     }

@@ -94,6 +94,12 @@ json EvidenceRecorder::custodyOf(const evidence::LedgerAnchor& anchor) {
           {"previousSHA256", anchor.prevSha256}};
 }
 
+void EvidenceRecorder::bundleUploaded(const std::string& snapshotId, const std::string& url) {
+  // Only a status patch: the object exists (its capture started long before the upload ended).
+  enqueue({snapshotId, "PATCH", collectionPath() + "/" + snapshotId + "/status",
+           {{"status", {{"bundle", {{"location", url}}}}}}, json()});
+}
+
 void EvidenceRecorder::addendumSealed(const std::string& snapshotId, const CaptureRequest& request,
                                       const evidence::AddendumRecord& addendum) {
   if (addendum.custody.seq == 0) return;

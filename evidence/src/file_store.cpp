@@ -287,11 +287,15 @@ WriteResult FileStore::write(const SnapshotContent& content) {
   // From here on the bundle is in place and is kept whatever happens: deleting evidence to
   // report an error would be worse than the error.
   result.bundlePath = finalDir;
+  LedgerEntry appended;
   status = fileio::syncDir(podDir);
   if (status.ok()) {
     status =
         ledger_.append(content.id, bundle, result.manifestSha256, std::chrono::system_clock::now(),
-                       nullptr, &result.custody);
+                       &appended, &result.custody);
+  }
+  if (status.ok() && onSealed_) {
+    onSealed_({content.id, finalDir, bundle, result.custody, formatLedgerLine(appended)});
   }
   if (!status.ok()) {
     core::log::error("evidence snapshot stored but not recorded",
@@ -406,11 +410,15 @@ core::Result<AddendumRecord> FileStore::addAddendum(const AddendumContent& conte
   }
   record.path = finalDir;
   status = fileio::syncDir(addendaDir.string());
+  LedgerEntry appended;
   if (status.ok()) {
     status = ledger_.append(content.snapshotId, bundle + "/" + std::string(kAddendaFolder) + "/" +
                                                     name,
-                            record.manifestSha256, std::chrono::system_clock::now(), nullptr,
+                            record.manifestSha256, std::chrono::system_clock::now(), &appended,
                             &record.custody);
+  }
+  if (status.ok() && onSealed_) {
+    onSealed_({content.snapshotId, finalDir, appended.bundle, record.custody, formatLedgerLine(appended)});
   }
   if (!status.ok()) {
     core::log::error("evidence addendum stored but not recorded",

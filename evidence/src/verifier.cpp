@@ -520,6 +520,10 @@ void verifyEvidenceFolder(const fs::path& root, Checker& checker, VerifyReport& 
                              "(never sealed; not checked)");
       continue;
     }
+    if ((ns == ".outbox" || ns == ".uploads") && typeOf(nsDir) == fs::file_type::directory) {
+      // podmortem's own queues (findings for the SOC, uploads to S3): copies, not evidence.
+      continue;
+    }
     fs::file_type nsType = typeOf(nsDir);
     if (nsType == fs::file_type::symlink) {
       checker.problem(nsDir, "symlink in the evidence folder (not followed)");

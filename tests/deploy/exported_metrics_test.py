@@ -126,14 +126,20 @@ def nats_server(workdir):
 def test(workdir):
     kubeconfig = unreachable_kubeconfig(workdir)
     nats, url = nats_server(workdir)
-    # A findings sink on a closed port: the export families appear, failures included.
+    # A findings sink and an S3 store on closed ports: the export and upload families appear.
     closed, = free_ports(1)
+    credentials = Path(workdir) / "s3-credentials"
+    credentials.write_text("[default]\naws_access_key_id = x\naws_secret_access_key = y\n")
     server = Podmortem(workdir, policies=[SOURCE_DIR / "examples" / "policies" / "capture-on-delete.yaml"],
                        extra_args=["--set", "kubernetes.mode=kubeconfig",
                                    "--set", f"kubernetes.kubeconfig={kubeconfig}",
                                    "--set", f"stream.url={url}",
                                    "--set", "export.sinks[0].name=siem",
-                                   "--set", f"export.sinks[0].url=https://127.0.0.1:{closed}/findings"])
+                                   "--set", f"export.sinks[0].url=https://127.0.0.1:{closed}/findings",
+                                   "--set", "evidence.store=s3",
+                                   "--set", f"evidence.s3.endpoint=http://127.0.0.1:{closed}",
+                                   "--set", "evidence.s3.bucket=evidence",
+                                   "--set", f"evidence.s3.credentialsFile={credentials}"])
     try:
         server.wait_serving()
         exercise(server)

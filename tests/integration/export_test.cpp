@@ -304,6 +304,8 @@ TEST(ExportTest, FindingsWaitingInTheOutboxSurviveARestart) {
     ASSERT_TRUE(eventually([&] { return exportMetric(server, "podmortem_export_pending{sink=\"soc\"}") == 3; }));
   }  // stopped with three findings undelivered
   EXPECT_TRUE(fs::exists(volume.path() / "evidence" / ".outbox" / "findings"));
+  auto verify = runCommand(std::string(PODMORTEM_BINARY) + " verify " + (volume.path() / "evidence").string() + " 2>&1");
+  EXPECT_EQ(verify.exitCode, 0) << "the outbox beside the bundles is not evidence: " << verify.output;
   receiver.start();
   RunningServer restarted(kPolicy, {}, configure);
   ASSERT_TRUE(eventually([&] { return validFindings(receiver.records()).findings.size() == 3; }));

@@ -33,7 +33,8 @@ struct Config {
   webhooks::AuditIngestSettings audit;        // audit.auth, audit.tokenFile, audit.queue*, ...
   policy::CorrelationSettings correlation;    // audit.window, audit.maxEvents, audit.spoolDir
   policy::PolicySourceSettings policies;      // policies.*
-  evidence::StoreSettings evidence;           // evidence.dir, signingKeyFile, perReplica
+  evidence::StoreSettings evidence;           // evidence.dir, signingKeyFile, perReplica, store
+  evidence::S3Settings s3;                    // evidence.s3.*
   controller::CaptureSettings capture;        // evidence.workers
   kube::ClientSettings kubernetes;            // kubernetes.* of the client
   controller::ClusterSettings cluster;        // kubernetes.evidenceRecords, statusInterval

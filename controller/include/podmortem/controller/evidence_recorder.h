@@ -37,6 +37,9 @@ class EvidenceRecorder final : public SnapshotObserver {
   void finished(const std::string& snapshotId, const CaptureRequest& request,
                 const evidence::WriteResult& result, const nlohmann::json& manifestExtra) override;
 
+  // The bundle is wholly in object storage: status.bundle.location becomes its s3:// URL.
+  void bundleUploaded(const std::string& snapshotId, const std::string& url);
+
   // An addendum sealed: its custody-ledger line is anchored in status.custody.addenda.<n>.
   void addendumSealed(const std::string& snapshotId, const CaptureRequest& request,
                       const evidence::AddendumRecord& addendum);

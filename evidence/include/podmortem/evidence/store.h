@@ -1,11 +1,14 @@
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "podmortem/core/result.h"
 #include "podmortem/evidence/addendum.h"
+#include "podmortem/evidence/s3_uploads.h"
 #include "podmortem/evidence/bundle.h"
 #include "podmortem/evidence/custody_ledger.h"
 #include "podmortem/evidence/signer.h"
@@ -45,9 +48,14 @@ class FileStore final : public Store {
   // Written like a bundle (temporary name, fsync, rename), then recorded in the ledger.
   core::Result<AddendumRecord> addAddendum(const AddendumContent& content) override;
 
+  // Told of every bundle and addendum once it is sealed and in the ledger (the S3 uploads), on
+  // the writer's thread. Set before the first write.
+  void onSealed(std::function<void(const SealedEvidence&)> sealed) { onSealed_ = std::move(sealed); }
+
  private:
   std::string evidenceDir_;
   std::unique_ptr<Signer> signer_;
+  std::function<void(const SealedEvidence&)> onSealed_;
   CustodyLedger ledger_;
   std::mutex addendaMutex_;  // one addendum at a time: each names the one before it
 };

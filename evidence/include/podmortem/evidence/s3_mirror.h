@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "podmortem/core/result.h"
+#include "podmortem/evidence/settings.h"
+
+namespace podmortem::evidence {
+
+// For `podmortem verify s3://...`: copies what the URL names from the store into `into`, laid
+// out as on the evidence volume, with the custody ledger rebuilt from the store's ledger objects
+// (<prefix>/ledger/<ledger id>/<seq>): s3://<bucket>/<prefix>/<ns>/<pod>/<id> gives that bundle
+// with its addenda and <into>/custody.jsonl (the ledger that records it), to verify as one
+// snapshot; s3://<bucket>/<prefix> gives every bundle and the ledger, when there is one. Returns
+// the folder to verify, or why not (the store unreachable, credentials refused, nothing there).
+core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings& settings,
+                                       const std::string& into);
+
+}  // namespace podmortem::evidence
