@@ -15,7 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<evidence::LedgerAnchor> anchorOf(const json& custody) {
+// A copy: operator[] of a const json asserts on a missing key.
+std::optional<evidence::LedgerAnchor> anchorOf(json custody) {
   if (!custody.is_object() || !custody["ledger"].is_string() || !custody["seq"].is_number_unsigned() ||
       !custody["entrySHA256"].is_string()) {
     return std::nullopt;
@@ -56,12 +57,12 @@ ClusterAnchors fetchClusterAnchors(const ClusterSource& source, const std::strin
     if (!list.is_object() || !list["items"].is_array()) {
       throw std::runtime_error("list EvidenceSnapshots: the answer is not a list");
     }
-    for (const auto& item : list["items"]) {
+    for (auto item : list["items"]) {  // copies, as above
       std::string name = item["metadata"].value("name", "");
       std::string replica = item.contains("spec") ? item["spec"].value("replica", "") : "";
-      const json& status = item.contains("status") ? item["status"] : json();
+      json status = item.contains("status") ? item["status"] : json();
       if (!status.is_object() || !status.contains("custody")) continue;
-      const json& custody = status["custody"];
+      json custody = status["custody"];
       std::string where = "EvidenceSnapshot " + result.namespaceName + "/" + name;
       if (auto anchor = anchorOf(custody)) byReplica[replica].push_back({where, *anchor});
       if (custody.contains("addenda") && custody["addenda"].is_object()) {

@@ -33,6 +33,8 @@ constexpr const char* kVerifyUsage =
     "  --kubeconfig FILE, --context NAME   the cluster (default $KUBECONFIG, ~/.kube/config)\n"
     "  --namespace NS    podmortem's namespace (default: the context's, then podmortem-system)\n"
     "  --replica NAME    whose ledger PATH is (default: found from the anchors)\n"
+    "  --against-s3      also check the ledger against its lines in the S3 store (evidence.s3.* of\n"
+    "                    --config): finds a removed last line or a replaced volume\n"
     "  --config FILE     podmortem's configuration: evidence.s3.* for an s3:// URL (the store,\n"
     "                    its credentials); the evidence is downloaded and verified as on the volume\n"
     "  --output FORMAT   text (default) or json\n"
@@ -49,6 +51,7 @@ int verifyCommand(Arguments& args) {
   bool againstCluster = false;
   ClusterSource cluster;
   std::string configFile;
+  bool againstS3 = false;
   while (!args.done()) {
     if (auto flag = args.nextFlag()) {
       if (*flag == "--help" || *flag == "-h") {
@@ -57,6 +60,8 @@ int verifyCommand(Arguments& args) {
       }
       if (*flag == "--key") {
         keyFile = args.flagValue(*flag);
+      } else if (*flag == "--against-s3") {
+        againstS3 = true;
       } else if (*flag == "--config") {
         configFile = args.flagValue(*flag);
       } else if (*flag == "--against-cluster") {
@@ -92,14 +97,18 @@ int verifyCommand(Arguments& args) {
         delete dir;
       });
   std::string source = path;
-  if (path.rfind("s3://", 0) == 0) {
-    evidence::S3Settings s3;
+  evidence::S3Settings s3;
+  if (path.rfind("s3://", 0) == 0 || againstS3) {
     try {
       if (!configFile.empty()) s3 = loadConfig(configFile, {}).s3;
     } catch (const std::exception& error) {
       return usageError(kVerifyUsage, error.what());
     }
-    if (s3.endpoint.empty()) return usageError(kVerifyUsage, "an s3:// PATH needs --config with evidence.s3.endpoint");
+    if (s3.endpoint.empty()) {
+      return usageError(kVerifyUsage, "an s3:// PATH and --against-s3 need --config with evidence.s3.endpoint");
+    }
+  }
+  if (path.rfind("s3://", 0) == 0) {
     char folder[] = "/tmp/podmortem-verify-XXXXXX";
     if (::mkdtemp(folder) == nullptr) return usageError(kVerifyUsage, "cannot make a temporary folder");
     downloaded.reset(new std::filesystem::path(folder));
@@ -124,6 +133,16 @@ int verifyCommand(Arguments& args) {
   }
 
   auto report = evidence::verifyEvidence(path, verifier.get());
+  if (againstS3) {
+    std::string ledger = (std::filesystem::path(path) / "custody.jsonl").string();
+    auto anchors = evidence::anchorsFromS3(s3, report.ledgerFirstLineSha256);
+    if (!anchors.ok()) {
+      std::fprintf(stderr, "podmortem verify: --against-s3: %s\n", anchors.error().message.c_str());
+      return 2;
+    }
+    evidence::checkAnchors(*anchors, ledger, report);
+    report.notes.push_back(std::to_string(anchors->size()) + " ledger line(s) checked against the store's ledger objects");
+  }
   if (againstCluster) {
     std::string ledger = (std::filesystem::path(path) / "custody.jsonl").string();
     try {

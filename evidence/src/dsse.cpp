@@ -49,7 +49,7 @@ core::Result<DsseEnvelope> parseEnvelope(std::string_view text) {
   if (!core::base64Decode(parsed["payload"].get<std::string>(), envelope.payload)) {
     return invalid("payload is not base64");
   }
-  for (const auto& item : parsed["signatures"]) {
+  for (auto item : parsed["signatures"]) {  // a copy: operator[] of a const json asserts on a missing key
     if (!item.is_object() || !item["sig"].is_string()) return invalid("a signature without sig");
     DsseSignature signature;
     if (item.contains("keyid")) {

@@ -1,9 +1,12 @@
 #include "podmortem/evidence/s3_mirror.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "podmortem/core/file_io.h"
+#include "podmortem/core/sha256.h"
 #include "podmortem/evidence/artifact_path.h"
 #include "podmortem/evidence/custody_ledger.h"
 #include "s3_client.h"
@@ -35,6 +38,51 @@ core::Result<std::vector<std::string>> listAll(S3Client& client, const std::stri
 
 }  // namespace
 
+namespace {
+
+S3Endpoint endpointOf(const S3Settings& settings, const std::string& bucket) {
+  S3Endpoint endpoint;
+  endpoint.endpoint = settings.endpoint;
+  endpoint.bucket = bucket;
+  endpoint.region = settings.region;
+  endpoint.pathStyle = settings.pathStyle;
+  endpoint.caFile = settings.caFile;
+  endpoint.timeout = settings.timeout;
+  endpoint.credentials = loadCredentials(settings.credentialsFile);
+  return endpoint;
+}
+
+}  // namespace
+
+core::Result<std::vector<LedgerAnchorRecord>> anchorsFromS3(const S3Settings& settings,
+                                                            const std::string& ledgerId) {
+  std::unique_ptr<S3Client> client;
+  try {
+    client = std::make_unique<S3Client>(endpointOf(settings, settings.bucket));
+  } catch (const std::exception& error) {
+    return failed(error.what());
+  }
+  const std::string prefix = settings.prefix.empty() ? "ledger/" : settings.prefix + "/ledger/";
+  auto keys = listAll(*client, prefix);
+  if (!keys.ok()) return keys.error();
+  std::vector<LedgerAnchorRecord> ours;
+  std::vector<LedgerAnchorRecord> all;
+  for (const auto& key : *keys) {
+    std::string below = key.substr(prefix.size());  // <ledger id>/<seq>
+    auto slash = below.find('/');
+    if (slash == std::string::npos) continue;
+    auto object = client->get(key);
+    if (!object.ok()) return failed("GET " + key + ": " + object.describe());
+    std::string line = object.body.substr(0, object.body.find('\n'));
+    LedgerAnchor anchor{below.substr(0, slash), std::strtoull(below.c_str() + slash + 1, nullptr, 10),
+                        core::sha256Hex(line), ""};
+    LedgerAnchorRecord record{"s3://" + settings.bucket + "/" + key, anchor};
+    if (anchor.ledgerId == ledgerId) ours.push_back(record);
+    all.push_back(std::move(record));
+  }
+  return ours.empty() ? all : ours;
+}
+
 core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings& settings, const std::string& into) {
   if (url.rfind("s3://", 0) != 0) return failed(url + " is not an s3:// URL");
   std::string rest = url.substr(5);
@@ -49,14 +97,8 @@ core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings&
   std::string relative = path.size() > prefix.size() ? path.substr(prefix.empty() ? 0 : prefix.size() + 1) : "";
 
   S3Endpoint endpoint;
-  endpoint.endpoint = settings.endpoint;
-  endpoint.bucket = bucket;
-  endpoint.region = settings.region;
-  endpoint.pathStyle = settings.pathStyle;
-  endpoint.caFile = settings.caFile;
-  endpoint.timeout = settings.timeout;
   try {
-    endpoint.credentials = loadCredentials(settings.credentialsFile);
+    endpoint = endpointOf(settings, bucket);
   } catch (const std::exception& error) {
     return failed(error.what());
   }

@@ -247,7 +247,7 @@ class S3Uploads::Impl {
       if (auto failure = putOnce(keyOf(relative + "/" + name), bytes)) return failure;
     }
     // The ledger line, as an object of its own: anchored in the store too.
-    const json& ledger = job["ledger"];
+    json ledger = job.contains("ledger") ? job.at("ledger") : json();  // a copy: [] of a const json asserts
     if (ledger.is_object() && ledger["seq"].is_number_unsigned() && ledger["seq"].get<uint64_t>() > 0) {
       char seq[32];
       std::snprintf(seq, sizeof seq, "%020llu", static_cast<unsigned long long>(ledger["seq"].get<uint64_t>()));

@@ -414,7 +414,7 @@ class Checker {
     std::map<std::string, std::string> expected = {{std::string(kManifestFileName), core::sha256Hex(manifestBytes)}};
     nlohmann::json manifest = nlohmann::json::parse(manifestBytes, nullptr, false);
     if (manifest.is_object() && manifest["artifacts"].is_array()) {
-      for (const auto& artifact : manifest["artifacts"]) {
+      for (auto artifact : manifest["artifacts"]) {  // copies: [] of a const json asserts when a key is missing
         if (artifact.is_object() && artifact["path"].is_string() && artifact["sha256"].is_string() &&
             !artifact["sha256"].get<std::string>().empty()) {
           expected[artifact["path"].get<std::string>()] = artifact["sha256"].get<std::string>();
@@ -422,7 +422,7 @@ class Checker {
       }
     }
     std::map<std::string, std::string> subjects;
-    for (const auto& subject : statement["subject"]) {
+    for (auto subject : statement["subject"]) {
       if (!subject.is_object() || !subject["name"].is_string() || !subject["digest"].is_object() ||
           !subject["digest"]["sha256"].is_string()) {
         problem(path, "a subject without a name and a sha256 digest");

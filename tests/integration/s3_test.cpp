@@ -5,10 +5,12 @@
 // the wire, from its request log.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <thread>
 
+#include "podmortem/evidence/s3_uploads.h"
 #include "s3_server.h"
 #include "server_helpers.h"
 
@@ -138,6 +140,21 @@ TEST(S3Test, EachSealedBundleIsUploadedOnceChecksummedAndLocked) {
   EXPECT_NE(tampered.output.find("pod.json: sha256"), std::string::npos) << tampered.output;
   std::cout << "after a byte of pod.json changed in the bucket:\n" << tampered.output;
 
+  // The local ledger against the store's ledger objects: intact, then with its last line removed.
+  const std::string againstS3 = std::string(PODMORTEM_BINARY) + " verify --against-s3 --config " +
+                                (keys.path() / "verify.yaml").string() + " " + server.evidenceDir().string() + " 2>&1";
+  auto anchored = runCommand(againstS3);
+  EXPECT_EQ(anchored.exitCode, 0) << anchored.output;
+  EXPECT_NE(anchored.output.find("2 ledger line(s) checked against the store's ledger objects"), std::string::npos)
+      << anchored.output;
+  std::string ledger = readFile(server.evidenceDir() / "custody.jsonl");
+  ledger.pop_back();
+  ledger.erase(ledger.rfind('\n') + 1);
+  writeFile(server.evidenceDir() / "custody.jsonl", ledger);
+  auto truncated = runCommand(againstS3);
+  EXPECT_EQ(truncated.exitCode, 1) << truncated.output;
+  EXPECT_NE(truncated.output.find("the ledger was truncated"), std::string::npos) << truncated.output;
+
   std::cout << "s3rver " << S3Server::version() << ": " << puts.size() << " objects written once each ("
             << ledgerObjects << " ledger lines), every PUT with Content-MD5, x-amz-checksum-sha256 and "
             << "Object Lock COMPLIANCE\n";
@@ -194,6 +211,44 @@ TEST(S3Test, AWrongCredentialFailsWithItsReasonAndTheLocalCopyStays) {
   ASSERT_EQ(server.snapshots().size(), 1u) << "the local copy stays";
   auto verify = runCommand(std::string(PODMORTEM_BINARY) + " verify " + server.evidenceDir().string() + " 2>&1");
   EXPECT_EQ(verify.exitCode, 0) << verify.output;
+}
+
+// A file above evidence.s3.multipartThreshold goes up in parts, and comes back whole.
+TEST(S3Test, ALargeArtifactIsUploadedInParts) {
+  S3Server s3;
+  TempDir evidence;
+  const std::string relative = "shop/web-0/0123456789abcdef0123456789abcdef";
+  std::string large(6 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>((i * 7919) % 251);
+  writeFile(evidence.path() / relative / "checkpoint.tar", large);
+  writeFile(evidence.path() / relative / "manifest.json", "{}");
+  evidence::S3Settings settings;
+  settings.endpoint = s3.endpoint();
+  settings.bucket = S3Server::kBucket;
+  settings.credentialsFile = s3.credentialsFile().string();
+  settings.multipartThreshold = 5 * 1024 * 1024;
+  settings.partSize = 5 * 1024 * 1024;
+  std::atomic<int> uploaded{0};
+  evidence::S3Uploads uploads({settings, (evidence.path() / ".uploads").string(),
+                               [&](const std::string&, const std::string&, const std::string&) { ++uploaded; }});
+  evidence::SealedEvidence sealed;
+  sealed.snapshotId = "0123456789abcdef0123456789abcdef";
+  sealed.dir = (evidence.path() / relative).string();
+  sealed.relative = relative;
+  ASSERT_TRUE(uploads.enqueue(sealed).ok());
+  ASSERT_TRUE(eventually([&] { return uploaded == 1; }, std::chrono::seconds(30))) << uploads.state().lastError;
+  size_t parts = 0, creates = 0, completes = 0;
+  for (const auto& request : s3.requests()) {
+    std::string url = request["url"];
+    if (url.find("checkpoint.tar") == std::string::npos) continue;
+    parts += request["method"] == "PUT" && url.find("partNumber=") != std::string::npos;
+    creates += request["method"] == "POST" && url.find("uploads") != std::string::npos;
+    completes += request["method"] == "POST" && url.find("uploadId=") != std::string::npos;
+  }
+  EXPECT_EQ(creates, 1u);
+  EXPECT_EQ(parts, 2u);
+  EXPECT_EQ(completes, 1u);
+  EXPECT_EQ(readFile(s3.objectFile(relative + "/checkpoint.tar")), large) << "the parts make the whole";
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "podmortem/core/result.h"
 #include "podmortem/evidence/settings.h"
+#include "podmortem/evidence/verifier.h"
 
 namespace podmortem::evidence {
 
@@ -15,5 +17,13 @@ namespace podmortem::evidence {
 // the folder to verify, or why not (the store unreachable, credentials refused, nothing there).
 core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings& settings,
                                        const std::string& into);
+
+// The custody-ledger lines the store holds (<prefix>/ledger/<ledger id>/<seq>) as anchors, for
+// checkAnchors: a local ledger whose last lines were removed, or a volume replaced, shows against
+// them as against the EvidenceSnapshots' (`podmortem verify --against-s3`). `ledgerId`: the
+// local ledger's; lines of other ledgers (other replicas) are left out, unless the store holds
+// none of the local ledger's, when all are returned (the volume was replaced).
+core::Result<std::vector<LedgerAnchorRecord>> anchorsFromS3(const S3Settings& settings,
+                                                            const std::string& ledgerId);
 
 }  // namespace podmortem::evidence
