@@ -236,6 +236,18 @@ std::string S3Client::url(const std::string& key) const {
 
 const S3Endpoint& S3Client::endpoint() const { return impl_->endpoint(); }
 
+S3Endpoint endpointFor(const S3Settings& settings, const std::string& bucket) {
+  S3Endpoint endpoint;
+  endpoint.endpoint = settings.endpoint;
+  endpoint.bucket = bucket;
+  endpoint.region = settings.region;
+  endpoint.pathStyle = settings.pathStyle;
+  endpoint.caFile = settings.caFile;
+  endpoint.timeout = settings.timeout;
+  endpoint.credentials = loadCredentials(settings.credentialsFile);
+  return endpoint;
+}
+
 sigv4::Credentials loadCredentials(const std::string& file) {
   sigv4::Credentials credentials;
   if (!file.empty()) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "podmortem/evidence/settings.h"
 #include "sigv4.h"
 
 namespace podmortem::evidence {
@@ -72,6 +73,10 @@ class S3Client {
 // AWS_SESSION_TOKEN. Throws std::runtime_error naming the file (never a key) when neither gives
 // a key pair.
 sigv4::Credentials loadCredentials(const std::string& file);
+
+// The endpoint evidence.s3.* describes, for `bucket`, with its credentials (loadCredentials:
+// throws when there are none).
+S3Endpoint endpointFor(const S3Settings& settings, const std::string& bucket);
 
 // The text of every element called `name`, at any depth, in an S3 XML answer (Boost.PropertyTree
 // parses it); empty when the text is not XML.

@@ -38,27 +38,12 @@ core::Result<std::vector<std::string>> listAll(S3Client& client, const std::stri
 
 }  // namespace
 
-namespace {
-
-S3Endpoint endpointOf(const S3Settings& settings, const std::string& bucket) {
-  S3Endpoint endpoint;
-  endpoint.endpoint = settings.endpoint;
-  endpoint.bucket = bucket;
-  endpoint.region = settings.region;
-  endpoint.pathStyle = settings.pathStyle;
-  endpoint.caFile = settings.caFile;
-  endpoint.timeout = settings.timeout;
-  endpoint.credentials = loadCredentials(settings.credentialsFile);
-  return endpoint;
-}
-
-}  // namespace
 
 core::Result<std::vector<LedgerAnchorRecord>> anchorsFromS3(const S3Settings& settings,
                                                             const std::string& ledgerId) {
   std::unique_ptr<S3Client> client;
   try {
-    client = std::make_unique<S3Client>(endpointOf(settings, settings.bucket));
+    client = std::make_unique<S3Client>(endpointFor(settings, settings.bucket));
   } catch (const std::exception& error) {
     return failed(error.what());
   }
@@ -98,7 +83,7 @@ core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings&
 
   S3Endpoint endpoint;
   try {
-    endpoint = endpointOf(settings, bucket);
+    endpoint = endpointFor(settings, bucket);
   } catch (const std::exception& error) {
     return failed(error.what());
   }

@@ -62,7 +62,7 @@ class S3Uploads::Impl {
  public:
   explicit Impl(Options options)
       : options_(std::move(options)),
-        client_(endpointOf(options_.settings)),
+        client_(endpointFor(options_.settings, options_.settings.bucket)),
         worker_("s3 uploads", std::chrono::seconds(10), [this](std::stop_token stop) { drain(stop); }) {
     std::error_code ec;
     fs::create_directories(fs::path(options_.queueDir) / "failed", ec);
@@ -125,18 +125,6 @@ class S3Uploads::Impl {
   std::string urlOf(const std::string& relative) const { return client_.url(keyOf(relative)); }
 
  private:
-  static S3Endpoint endpointOf(const S3Settings& settings) {
-    S3Endpoint endpoint;
-    endpoint.endpoint = settings.endpoint;
-    endpoint.bucket = settings.bucket;
-    endpoint.region = settings.region;
-    endpoint.pathStyle = settings.pathStyle;
-    endpoint.caFile = settings.caFile;
-    endpoint.timeout = settings.timeout;
-    endpoint.credentials = loadCredentials(settings.credentialsFile);
-    return endpoint;
-  }
-
   std::string keyOf(const std::string& relative) const {
     return options_.settings.prefix.empty() ? relative : options_.settings.prefix + "/" + relative;
   }

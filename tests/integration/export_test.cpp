@@ -35,25 +35,11 @@ spec:
       holdDeletion: 10s
 )";
 
-// The project's recorded DELETE, made into pod `index`'s own (uid, name, request uid).
-std::string deleteOf(int index, bool dryRun = false) {
-  auto review = parseJson(readFile(ownFixture("admission/delete-pod-web.json")));
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%012d", index);
-  auto& request = review["request"];
-  request["uid"] = std::string("3b1f0c52-9d0e-4b8e-a7a4-") + suffix;
-  request["name"] = "web-" + std::to_string(index);
-  request["oldObject"]["metadata"]["name"] = request["name"];
-  request["oldObject"]["metadata"]["uid"] = std::string("0f6a2b1c-5d4e-4f3a-9b8c-") + suffix;
-  request["dryRun"] = dryRun;
-  return review.dump();
-}
-
 // Deletes pods [first, first + count) and returns the snapshot ids the answers named.
 std::vector<std::string> deletePods(RunningServer& server, int first, int count) {
   std::vector<std::string> ids;
   for (int i = first; i < first + count; ++i) {
-    auto response = server.client().post("/validate?timeout=10s", deleteOf(i));
+    auto response = server.client().post("/validate?timeout=10s", deleteOfPod(i));
     EXPECT_EQ(response.status, 200u) << response.body;
     // "capture-on-delete=<id>": the full id (the warning shortens it).
     auto annotations = parseJson(response.body)["response"]["auditAnnotations"];
@@ -139,7 +125,7 @@ TEST(ExportTest, HttpSinkGetsValidOcsfFindingsAndAnOutageLosesNothing) {
   receiver.stop();
   auto during = deletePods(server, 3, 4);
   // A dry run fires the policy and captures nothing: a finding of its own.
-  auto dryRun = server.client().post("/validate", deleteOf(99, true));
+  auto dryRun = server.client().post("/validate", deleteOfPod(99, true));
   ASSERT_EQ(dryRun.status, 200u);
   ASSERT_TRUE(eventually([&] {
     return exportMetric(server, "podmortem_export_pending{sink=\"soc\"}") == 5 &&

@@ -29,17 +29,6 @@ spec:
   actions: {snapshot: {collectors: [pod, auditTrail, references]}}
 )";
 
-std::string deleteOf(int index) {
-  auto review = parseJson(readFile(ownFixture("admission/delete-pod-web.json")));
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%012d", index);
-  review["request"]["uid"] = std::string("5b1f0c52-9d0e-4b8e-a7a4-") + suffix;
-  review["request"]["name"] = "web-" + std::to_string(index);
-  review["request"]["oldObject"]["metadata"]["name"] = review["request"]["name"];
-  review["request"]["oldObject"]["metadata"]["uid"] = std::string("1f6a2b1c-5d4e-4f3a-9b8c-") + suffix;
-  return review.dump();
-}
-
 std::function<void(cli::Config&)> s3Store(const S3Server& s3, const TempDir& keys, bool wrongSecret = false) {
   std::string credentials = s3.credentialsFile(wrongSecret).string();
   std::string endpoint = s3.endpoint();
@@ -64,7 +53,7 @@ double metric(RunningServer& server, const std::string& name) {
 std::vector<std::string> capture(RunningServer& server, int first, int count) {
   std::vector<std::string> ids;
   for (int i = first; i < first + count; ++i) {
-    auto response = server.client().post("/validate?timeout=10s", deleteOf(i));
+    auto response = server.client().post("/validate?timeout=10s", deleteOfPod(i));
     EXPECT_EQ(response.status, 200u);
     std::string named = parseJson(response.body)["response"]["auditAnnotations"].value("evidence-snapshots", "");
     if (!named.empty()) ids.push_back(named.substr(named.find('=') + 1));

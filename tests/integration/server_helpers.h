@@ -52,6 +52,21 @@ inline std::string eventListOf(const std::string& lines) {
          "]}";
 }
 
+// The project's recorded DELETE (admission/delete-pod-web.json) made into pod `index`'s own:
+// its name web-<index>, its uid and the request's uid, so that each index is a capture of its own.
+inline std::string deleteOfPod(int index, bool dryRun = false) {
+  auto review = parseJson(readFile(ownFixture("admission/delete-pod-web.json")));
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%012d", index);
+  auto& request = review["request"];
+  request["uid"] = std::string("3b1f0c52-9d0e-4b8e-a7a4-") + suffix;
+  request["name"] = "web-" + std::to_string(index);
+  request["oldObject"]["metadata"]["name"] = request["name"];
+  request["oldObject"]["metadata"]["uid"] = std::string("0f6a2b1c-5d4e-4f3a-9b8c-") + suffix;
+  request["dryRun"] = dryRun;
+  return review.dump();
+}
+
 // Audit ingest open to anyone, with a window that reaches the recordings (they are years old).
 inline const auto kNoAuth = [](cli::Config& config) {
   config.audit.auth = webhooks::AuditAuth::kNone;
