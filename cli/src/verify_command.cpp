@@ -166,6 +166,7 @@ int verifyCommand(Arguments& args) {
                            {"snapshots", report.snapshotsChecked},
                            {"addenda", report.addendaChecked},
                            {"artifacts", report.artifactsChecked},
+                           {"artifactsInStore", report.artifactsInStore},
                            {"ledgerEntries", report.ledgerEntries},
                            {"signatures", report.signaturesChecked},
                            {"anchorsChecked", report.anchorsChecked},
@@ -187,10 +188,12 @@ int verifyCommand(Arguments& args) {
       addenda = std::to_string(report.addendaChecked) +
                 (report.addendaChecked == 1 ? " addendum, " : " addenda, ");
     }
-    std::printf("%s: %zu snapshots, %s%zu artifacts, %zu ledger entries, %zu signatures checked; "
+    std::string inStore;
+    if (report.artifactsInStore > 0) inStore = " (" + std::to_string(report.artifactsInStore) + " only in the store)";
+    std::printf("%s: %zu snapshots, %s%zu artifacts%s, %zu ledger entries, %zu signatures checked; "
                 "%zu problems\n",
                 report.ok() ? "INTACT" : "TAMPERED", report.snapshotsChecked, addenda.c_str(),
-                report.artifactsChecked, report.ledgerEntries, report.signaturesChecked,
+                report.artifactsChecked, inStore.c_str(), report.ledgerEntries, report.signaturesChecked,
                 report.problems.size());
     if (downloaded) std::printf("verified a copy downloaded from %s\n", source.c_str());
     if (!report.ledgerHeadSha256.empty()) {

@@ -56,6 +56,72 @@ struct Failure {
   bool conflict = false;
 };
 
+// What a bundle (or addendum) folder uploads: its files, bundle-relative, in upload order;
+// without its addenda (uploaded as jobs of their own, when they are sealed) and uploaded.json.
+core::Status filesOf(const fs::path& dir, std::vector<std::string>& files) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().lexically_relative(dir).generic_string();
+    if (name == kAddendaFolder || name.rfind(std::string(kAddendaFolder) + "/", 0) == 0) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (name == kUploadedFileName) continue;
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(name);
+  }
+  if (ec) return core::makeError(core::ErrorCode::kIo, "cannot list " + dir.string() + ": " + ec.message());
+  std::stable_sort(files.begin(), files.end(),
+                   [](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return {};
+}
+
+// evidence.s3.keepLocal: false. Once every object of `dir` is confirmed in the store, its
+// artifacts leave the volume; manifest.json and the signatures stay (the ledger and verify need
+// them), and uploaded.json says where the rest went, with each removed file's SHA-256. Written
+// before anything is removed and merged on a second run, so a crash between the two loses no name.
+void releaseLocalCopy(const fs::path& dir, const std::string& url) {
+  std::vector<std::string> files;
+  if (!filesOf(dir, files).ok()) return;
+  const fs::path recordPath = dir / kUploadedFileName;
+  json record = json::object();
+  std::string text;
+  if (fileio::readFile(recordPath.string(), text).ok()) record = json::parse(text, nullptr, false);
+  if (!record.is_object()) record = json::object();
+  json removed = record.contains("removed") && record["removed"].is_object() ? record["removed"] : json::object();
+  std::vector<std::string> leaving;
+  for (const auto& name : files) {
+    if (rank(name) != 0) continue;  // manifest.json, attestation.dsse.json, manifest.json.sig
+    std::string sha;
+    uint64_t size = 0;
+    if (!fileio::hashFile((dir / name).string(), sha, size).ok()) return;
+    removed[name] = {{"sha256", sha}, {"size", size}};
+    leaving.push_back(name);
+  }
+  record["location"] = url;
+  record["uploadedAt"] = core::formatTimestamp(Clock::now());
+  record["removed"] = removed;
+  if (auto written = fileio::replaceFile(recordPath.string(), record.dump(2) + "\n"); !written.ok()) {
+    log::warn("S3 upload: uploaded.json could not be written, so the local copy stays",
+              {{"bundle", dir.string()}, {"error", written.error().message}});
+    return;
+  }
+  std::error_code ec;
+  for (const auto& name : leaving) fs::remove(dir / name, ec);
+  // Folders the removed artifacts leave empty (logs/, ...), deepest first.
+  std::vector<fs::path> folders;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().lexically_relative(dir).generic_string() == kAddendaFolder) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec) && !it->is_symlink(ec)) folders.push_back(it->path());
+  }
+  for (auto folder = folders.rbegin(); folder != folders.rend(); ++folder) {
+    if (fs::is_empty(*folder, ec)) fs::remove(*folder, ec);
+  }
+  // The removals need no fsync: after a crash a file still there is removed on the next run.
+}
+
 }  // namespace
 
 class S3Uploads::Impl {
@@ -158,6 +224,7 @@ class S3Uploads::Impl {
       }
       auto failure = upload(job, stop);
       if (!failure) {
+        if (!options_.settings.keepLocal) releaseLocalCopy(job.value("dir", ""), urlOf(job.value("relative", "")));
         std::error_code ec;
         fs::remove(file, ec);
         forget(file);
@@ -213,19 +280,7 @@ class S3Uploads::Impl {
     const fs::path dir = job.value("dir", "");
     const std::string relative = job.value("relative", "");
     std::vector<std::string> files;
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().lexically_relative(dir).generic_string();
-      // A bundle's addenda are uploaded as jobs of their own, when they are sealed.
-      if (name == kAddendaFolder || name.rfind(std::string(kAddendaFolder) + "/", 0) == 0) {
-        if (it->is_directory(ec)) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(name);
-    }
-    if (ec) return Failure{"cannot list " + dir.string() + ": " + ec.message()};
-    std::stable_sort(files.begin(), files.end(),
-                     [](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+    if (auto listed = filesOf(dir, files); !listed.ok()) return Failure{listed.error().message};
     for (const auto& name : files) {
       if (stop.stop_requested()) return Failure{"stopping"};
       std::string bytes;

@@ -49,6 +49,9 @@ void S3Settings::bind(core::SectionBinder<S3Settings>& keys) {
                "the size of each part, in bytes");
   keys.duration("timeout", &S3Settings::timeout, "how long one request may take");
   keys.duration("maxBackoff", &S3Settings::maxBackoff, "longest wait between two attempts of an upload");
+  keys.flag("keepLocal", &S3Settings::keepLocal,
+            "keep the artifacts on the volume once uploaded; false: only manifest.json, the attestation "
+            "and uploaded.json stay");
 }
 
 core::Status S3Settings::validate() const {

@@ -224,6 +224,8 @@ class Checker {
   // Each artifact a manifest lists against its file; then the files it does not list.
   void checkArtifacts(const fs::path& dir, const fs::path& manifestPath,
                       const std::vector<ArtifactRecord>& artifacts, std::set<std::string>& files) {
+    const Uploaded uploaded = readUploaded(dir, files);
+    std::size_t inStore = 0;
     for (const ArtifactRecord& artifact : artifacts) {
       ++report_.artifactsChecked;
       if (!isSafeArtifactPath(artifact.path)) {
@@ -242,7 +244,15 @@ class Checker {
         continue;
       }
       if (!present) {
-        problem(file, "artifact listed in manifest.json is missing");
+        auto removed = uploaded.removed.find(artifact.path);
+        if (removed == uploaded.removed.end()) {
+          problem(file, "artifact listed in manifest.json is missing");
+        } else if (removed->second != artifact.sha256) {
+          problem(dir / kUploadedFileName, "says " + artifact.path + " went to the store with sha256 " +
+                                               removed->second + ", manifest.json says " + artifact.sha256);
+        } else {
+          ++inStore;
+        }
         continue;
       }
       std::string sha;
@@ -263,6 +273,39 @@ class Checker {
     for (const std::string& extra : files) {
       problem(dir / extra, "file is not listed in manifest.json");
     }
+    if (inStore > 0) {
+      report_.artifactsInStore += inStore;
+      report_.notes.push_back(dir.string() + ": " + std::to_string(inStore) +
+                              " artifact(s) left the volume once uploaded (evidence.s3.keepLocal: false); "
+                              "podmortem verify --config CONFIG " + uploaded.location + " checks them in the store");
+    }
+  }
+
+  // uploaded.json (evidence.s3.keepLocal: false): the artifacts removed from `dir` once they were
+  // in the store, by path with their SHA-256. Taken out of `files`; a malformed one is a problem.
+  struct Uploaded {
+    std::string location;
+    std::map<std::string, std::string> removed;
+  };
+  Uploaded readUploaded(const fs::path& dir, std::set<std::string>& files) {
+    Uploaded uploaded;
+    if (files.erase(std::string(kUploadedFileName)) == 0) return uploaded;
+    fs::path path = dir / kUploadedFileName;
+    std::string text;
+    if (auto read = fileio::readFile(path.string(), text); !read.ok()) {
+      problem(path, read.error().message);
+      return uploaded;
+    }
+    nlohmann::json record = nlohmann::json::parse(text, nullptr, false);
+    if (!record.is_object() || !record["location"].is_string() || !record["removed"].is_object()) {
+      problem(path, "not an upload record: location (string) and removed (object) are required");
+      return uploaded;
+    }
+    uploaded.location = record["location"].get<std::string>();
+    for (auto& [name, file] : record["removed"].items()) {
+      if (file.is_object() && file["sha256"].is_string()) uploaded.removed[name] = file["sha256"].get<std::string>();
+    }
+    return uploaded;
   }
 
   // <bundle>/addenda/1, 2, ...: each sealed like a bundle, naming the manifest before it, and

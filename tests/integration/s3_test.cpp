@@ -8,6 +8,7 @@
 #include <atomic>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "podmortem/evidence/s3_uploads.h"
@@ -200,6 +201,49 @@ TEST(S3Test, AWrongCredentialFailsWithItsReasonAndTheLocalCopyStays) {
   ASSERT_EQ(server.snapshots().size(), 1u) << "the local copy stays";
   auto verify = runCommand(std::string(PODMORTEM_BINARY) + " verify " + server.evidenceDir().string() + " 2>&1");
   EXPECT_EQ(verify.exitCode, 0) << verify.output;
+}
+
+// evidence.s3.keepLocal: false: once confirmed in the store, the artifacts leave the volume;
+// manifest.json, the attestation and uploaded.json stay, and verify on the volume says where the
+// rest is (and still catches an artifact missing without a record of its upload).
+TEST(S3Test, WithoutKeepLocalOnlyTheManifestAttestationAndUploadRecordStay) {
+  S3Server s3;
+  TempDir keys;
+  makeSigningKey(keys);
+  auto store = s3Store(s3, keys);
+  RunningServer server(kPolicy, {}, [&](cli::Config& config) {
+    store(config);
+    config.s3.keepLocal = false;
+  });
+  auto ids = capture(server, 0, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(eventually([&] { return metric(server, "podmortem_s3_uploaded_total") == 1; }));
+  const fs::path bundle = server.evidenceDir() / "prod-shop" / "web-0" / ids[0];
+  std::set<std::string> left;
+  for (const auto& entry : fs::directory_iterator(bundle)) left.insert(entry.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{"manifest.json", "attestation.dsse.json", "uploaded.json"}));
+  json record = parseJson(readFile(bundle / "uploaded.json"));
+  EXPECT_EQ(record.value("location", ""), "s3://evidence/podmortem/prod-shop/web-0/" + ids[0]);
+  EXPECT_EQ(record["removed"]["pod.json"].value("sha256", "").size(), 64u) << record.dump();
+
+  auto local = runCommand(std::string(PODMORTEM_BINARY) + " verify " + server.evidenceDir().string() + " 2>&1");
+  EXPECT_EQ(local.exitCode, 0) << local.output;
+  EXPECT_NE(local.output.find("3 artifacts (3 only in the store)"), std::string::npos) << local.output;
+  EXPECT_NE(local.output.find("checks them in the store"), std::string::npos) << local.output;
+  writeFile(keys.path() / "verify.yaml",
+            "evidence:\n  s3:\n    endpoint: " + s3.endpoint() + "\n    bucket: evidence\n    prefix: podmortem\n"
+            "    credentialsFile: " + s3.credentialsFile().string() + "\n");
+  auto fromStore = runCommand(std::string(PODMORTEM_BINARY) + " verify --config " +
+                              (keys.path() / "verify.yaml").string() + " " + record.value("location", "") + " 2>&1");
+  EXPECT_EQ(fromStore.exitCode, 0) << fromStore.output;
+  std::cout << "verify on the volume:\n" << local.output << "verify of " << record.value("location", "") << ":\n"
+            << fromStore.output;
+
+  fs::remove(bundle / "uploaded.json");
+  auto unrecorded = runCommand(std::string(PODMORTEM_BINARY) + " verify " + server.evidenceDir().string() + " 2>&1");
+  EXPECT_EQ(unrecorded.exitCode, 1) << unrecorded.output;
+  EXPECT_NE(unrecorded.output.find("pod.json: artifact listed in manifest.json is missing"), std::string::npos)
+      << unrecorded.output;
 }
 
 // A file above evidence.s3.multipartThreshold goes up in parts, and comes back whole.

@@ -10,6 +10,7 @@
 #include "cluster.h"
 #include "kube_checks.h"
 #include "podmortem/core/sha256.h"
+#include "s3_server.h"
 
 namespace podmortem::testing {
 namespace {
@@ -89,9 +90,14 @@ class WebhookFlow : public ::testing::Test {
     }
     api.userKubeconfig("mallory", {"developers"});
     dir_ = new TempDir();
+    // Sealed bundles also go to a real S3-compatible store (evidence.store: s3).
+    s3_ = new S3Server();
     podmortem_ = cluster->podmortem(dir_->path() / "podmortem-0",
                                     "kubernetes: {statusInterval: 1s}\n"
-                                    "leaderElection: {leaseDuration: 4s, retryPeriod: 500ms}\n",
+                                    "leaderElection: {leaseDuration: 4s, retryPeriod: 500ms}\n"
+                                    "evidence: {dir: evidence, store: s3, s3: {endpoint: " + s3_->endpoint() +
+                                        ", bucket: evidence, prefix: podmortem, credentialsFile: " +
+                                        s3_->credentialsFile().string() + ", maxBackoff: 500ms}}\n",
                                     true)
                      .release();
     podmortem_->start();
@@ -113,6 +119,8 @@ class WebhookFlow : public ::testing::Test {
     podmortem_ = nullptr;
     delete dir_;
     dir_ = nullptr;
+    delete s3_;
+    s3_ = nullptr;
   }
 
   void SetUp() override { REQUIRE_CLUSTER(); }
@@ -139,10 +147,12 @@ class WebhookFlow : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static S3Server* s3_;
   static ServerProcess* podmortem_;
 };
 
 TempDir* WebhookFlow::dir_ = nullptr;
+S3Server* WebhookFlow::s3_ = nullptr;
 ServerProcess* WebhookFlow::podmortem_ = nullptr;
 
 TEST_F(WebhookFlow, AnExecThenADeleteIsCapturedWithTheWarningTheTrailAndTheRecord) {
@@ -201,6 +211,34 @@ TEST_F(WebhookFlow, AnExecThenADeleteIsCapturedWithTheWarningTheTrailAndTheRecor
   auto policies = api().request("GET", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies").json();
   ASSERT_TRUE(policies.contains("items"));
   EXPECT_EQ(policies["items"].size(), 1u) << policies.dump(2);
+}
+
+// With evidence.store: s3 the sealed bundle goes to the store, and its EvidenceSnapshot's
+// status.bundle.location becomes the s3:// URL, the same bytes as the volume's.
+TEST_F(WebhookFlow, ABundleUploadedToS3IsWhereItsEvidenceSnapshotPoints) {
+  createPod("stored");
+  HttpClient mallory(api().port(), ClientOptions{api().caFile(), (api().dir() / "mallory.crt").string(),
+                                                  (api().dir() / "mallory.key").string()});
+  ASSERT_EQ(mallory.request("DELETE", "/api/v1/namespaces/shop/pods/stored", "", "").status, 200u);
+  auto bundles = bundlesOf("stored");
+  ASSERT_EQ(bundles.size(), 1u) << podmortem_->log();
+  const std::string id = bundles[0].filename().string();
+  const std::string recordPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencesnapshots/" + id;
+  const std::string url = "s3://evidence/podmortem/shop/stored/" + id;
+  std::string location;
+  EXPECT_TRUE(Cluster::waitFor(
+      [&] {
+        location = text(field(api().request("GET", recordPath).json(), {"status", "bundle", "location"}));
+        return location == url;
+      },
+      "status.bundle.location = " + url))
+      << "location is " << location << "\n" << podmortem_->log();
+  for (const char* file : {"manifest.json", "pod.json", "audit-trail.jsonl"}) {
+    EXPECT_EQ(readFile(s3_->objectFile("podmortem/shop/stored/" + id + "/" + file)), readFile(bundles[0] / file))
+        << file;
+  }
+  std::cout << "EvidenceSnapshot " << id << " status.bundle.location: " << location << " (s3rver "
+            << S3Server::version() << ")\n";
 }
 
 // The custody ledger's lines are anchored outside the volume, in the EvidenceSnapshots'

@@ -35,6 +35,9 @@ struct S3Settings {
   uint64_t partSize = uint64_t{8} << 20;
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};  // one request
   std::chrono::milliseconds maxBackoff{std::chrono::minutes(5)};
+  // false: once a bundle is confirmed in the store, its artifacts leave the volume; manifest.json,
+  // the attestation and uploaded.json (where it went) stay, so the ledger and verify still work.
+  bool keepLocal = true;
 
   static void bind(core::SectionBinder<S3Settings>& keys);
   core::Status validate() const;

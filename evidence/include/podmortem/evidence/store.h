@@ -31,6 +31,9 @@ class Store {
 inline constexpr std::string_view kManifestFileName = "manifest.json";
 inline constexpr std::string_view kSignatureFileName = "manifest.json.sig";
 inline constexpr std::string_view kTempPrefix = ".tmp-";
+// Written into a bundle (or addendum) whose artifacts were removed from the volume after they were
+// confirmed in the S3 store (evidence.s3.keepLocal: false): where they are, and which ones.
+inline constexpr std::string_view kUploadedFileName = "uploaded.json";
 
 // Bundles in <evidenceDir>/<namespace>/<pod>/<snapshot-id>/, written under .tmp-<id> beside the
 // final name, fsync'd and renamed into place, then recorded in <evidenceDir>/custody.jsonl. On a

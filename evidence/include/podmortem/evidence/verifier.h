@@ -20,6 +20,9 @@ struct VerifyReport {
   std::size_t snapshotsChecked = 0;
   std::size_t addendaChecked = 0;
   std::size_t artifactsChecked = 0;
+  // Of those, artifacts no longer on the volume because they were uploaded (uploaded.json,
+  // evidence.s3.keepLocal: false): checked only by a verify of the store's copy.
+  std::size_t artifactsInStore = 0;
   std::size_t ledgerEntries = 0;
   std::size_t signaturesChecked = 0;
   std::vector<VerifyProblem> problems;
