@@ -27,6 +27,8 @@ if ! $build_only; then
   packages+=(rsyslog rsyslog-openssl)
   # The kube-apiserver tests: etcd for the real API server, xz to unpack its binaries.
   packages+=(etcd-server xz-utils)
+  # The report tests load the responder's page in a real headless Chromium.
+  packages+=(chromium)
   # node and npm run the schema tests; a node that was installed some other way is kept.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
@@ -52,10 +54,11 @@ fi
 
 $build_only && exit 0
 
-# The npm packages of the schema tests and of the S3 tests (a real S3-compatible server),
+# The npm packages of the schema tests, of the S3 tests (a real S3-compatible server) and of the
+# browser tests (puppeteer-core, driving Debian's chromium; it downloads no browser),
 # exactly as their package-lock.json pins them. npm writes node_modules/.package-lock.json last, so
 # it marks an install that finished; reinstall when it is missing or older than the lock file.
-for folder in tests/schema tests/s3; do
+for folder in tests/schema tests/s3 tests/browser; do
   dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../$folder" && pwd)"
   installed="$dir/node_modules/.package-lock.json"
   if [[ ! -f "$installed" || "$dir/package-lock.json" -nt "$installed" ]]; then

@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "  serve     run the admission and audit webhook server\n"
     "  verify    check an evidence bundle or a whole evidence folder for tampering\n"
     "  replay    run audit log files through the policies and print what would have fired\n"
+    "  report    one evidence bundle as an HTML timeline (or JSON) for the responder\n"
     "  version   print the version\n"
     "  help      print this text\n"
     "\n"
@@ -38,6 +39,7 @@ int run(int argc, char** argv) {
     if (command == "serve") return serveCommand(args);
     if (command == "verify") return verifyCommand(args);
     if (command == "replay") return replayCommand(args);
+    if (command == "report") return reportCommand(args);
     if (command == "version") return versionCommand(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(kUsage, stdout);

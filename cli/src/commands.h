@@ -8,6 +8,7 @@ namespace podmortem::cli {
 int serveCommand(Arguments& args);
 int verifyCommand(Arguments& args);
 int replayCommand(Arguments& args);
+int reportCommand(Arguments& args);
 int versionCommand(Arguments& args);
 
 // Prints "podmortem: <message>" and the command's usage to stderr; returns 2.
