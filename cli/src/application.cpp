@@ -11,6 +11,7 @@
 #include "podmortem/controller/audit_addenda.h"
 #include "podmortem/controller/audit_trigger_runner.h"
 #include "podmortem/controller/capture_service.h"
+#include "podmortem/controller/evidence_downloads.h"
 #include "podmortem/controller/findings_export.h"
 #include "podmortem/controller/kubernetes.h"
 #include "podmortem/controller/pod_cache.h"
@@ -18,6 +19,7 @@
 #include "podmortem/core/log.h"
 #include "podmortem/core/periodic_worker.h"
 #include "podmortem/core/version.h"
+#include "podmortem/evidence/s3_mirror.h"
 #include "podmortem/evidence/s3_uploads.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/kube/connection.h"
@@ -72,15 +74,18 @@ class Application::Impl {
     observeHost(metrics_, serving_.files.certFile, config_.evidence.dir);
     startServers();
     if (kubernetes_) kubernetes_->start();
+    if (downloads_) downloads_->start();
     ready_ = true;
     auto address = [](const std::string& key, const std::string& listen, uint16_t port) {
       return core::parseHostPort(key, listen).host + ":" + std::to_string(port);
     };
+    std::string download =
+        downloadServer_ ? address("download.listen", config_.download.listen, downloadServer_->port()) : "off";
     log::info("podmortem is serving",
               {{"version", std::string(core::version())},
                {"webhook", address("listen", config_.server.listen, webhookServer_->port())},
-               {"metrics",
-                address("metricsListen", config_.server.metricsListen, metricsServer_->port())}});
+               {"metrics", address("metricsListen", config_.server.metricsListen, metricsServer_->port())},
+               {"download", download}});
   }
 
   // Stops in dependency order: no new requests, then the audit worker (it may start captures),
@@ -90,6 +95,8 @@ class Application::Impl {
     ready_ = false;
     if (webhookServer_) webhookServer_->shutdown(config_.limits.shutdownTimeout);
     if (metricsServer_) metricsServer_->shutdown(std::chrono::milliseconds(500));
+    if (downloadServer_) downloadServer_->shutdown(std::chrono::milliseconds(500));
+    if (downloads_) downloads_->stop();
     if (policyWatcher_) policyWatcher_->stop();
     if (windowExpiry_) windowExpiry_->stop();
     // No more records from the stream, no more claims: followers still waiting answer now.
@@ -146,6 +153,49 @@ class Application::Impl {
                                                             httpMetrics_);
     webhookServer_->start();
     metricsServer_->start();
+    startDownloads();
+  }
+
+  // kubectl podmortem get: EvidenceDownloads answered with a token for GET /evidence/{id} on a
+  // port of its own (the serving certificate's), or with pre-signed S3 URLs. Needs the API.
+  void startDownloads() {
+    if (!kubernetes_ || config_.download.listen.empty()) return;
+    auto options = serverOptions("download", "download.listen", config_.download.listen);
+    options.tls = serving_.files;
+    options.threads = 1;
+    std::vector<Route> routes;
+    routes.push_back({"GET", "/evidence/", "evidence", false,
+                      [this](HttpRequest& request, Respond respond) {
+                        auto answer = downloads_->serve(request.path.substr(std::string("/evidence/").size()),
+                                                        request.downloadToken);
+                        HttpResponse response;
+                        response.status = answer.status;
+                        response.body = std::move(answer.body);
+                        response.contentType = answer.contentType;
+                        response.headers.emplace_back("Cache-Control", "no-store");
+                        if (answer.status == 200) {
+                          response.headers.emplace_back("Content-Disposition",
+                                                        "attachment; filename=\"" + answer.snapshotId + ".tar\"");
+                        }
+                        respond(std::move(response));
+                      },
+                      nullptr, true});
+    downloadServer_ = std::make_unique<webhooks::HttpServer>(options, std::move(routes), httpMetrics_);
+    controller::EvidenceDownloads::Options downloads;
+    downloads.namespaceName = kubernetes_->namespaceName();
+    downloads.replica = kubernetes_->identity();
+    downloads.evidenceDir = config_.evidence.dir;
+    downloads.tokenTtl = config_.download.tokenTtl;
+    if (config_.evidence.store == evidence::StoreSettings::Kind::kS3) {
+      downloads.presign = [s3 = config_.s3](const std::string& url, const std::vector<std::string>& paths,
+                                            std::chrono::seconds ttl) {
+        return evidence::presignBundle(s3, url, paths, ttl);
+      };
+    }
+    downloadServer_->start();
+    downloads.downloadPort = downloadServer_->port();
+    downloads_ = std::make_unique<controller::EvidenceDownloads>(kubernetes_->client(), std::move(downloads),
+                                                                 clusterMetrics_, &kubeMetrics_);
   }
 
   static HttpResponse jsonOk(const nlohmann::json& body) {
@@ -542,6 +592,8 @@ class Application::Impl {
   int64_t startedMillis_ = nowMillis();
   std::unique_ptr<webhooks::HttpServer> webhookServer_;
   std::unique_ptr<webhooks::HttpServer> metricsServer_;
+  std::unique_ptr<controller::EvidenceDownloads> downloads_;  // before the server that calls it
+  std::unique_ptr<webhooks::HttpServer> downloadServer_;
 };
 
 Application::Application(Config config)

@@ -25,6 +25,7 @@ const core::ConfigSchema<Config>& configSchema() {
         .section("leaderElection", &Config::leaderElection)
         .section("stream", &Config::stream)
         .section("export", &Config::findings)
+        .section("download", &Config::download)
         .section("log", &Config::log);
     return s;
   }();

@@ -11,6 +11,11 @@ ClusterMetrics::ClusterMetrics(prometheus::Registry& registry)
       actions(prometheus::BuildCounter()
                   .Name("podmortem_actions_total")
                   .Help("Actions on suspect pods (labels, annotations, quarantine), by result.")
-                  .Register(registry)) {}
+                  .Register(registry)),
+      downloads(prometheus::BuildCounter()
+                    .Name("podmortem_evidence_downloads_total")
+                    .Help("Evidence downloads: EvidenceDownloads answered (issued, presigned, failed) and "
+                          "GET /evidence/{id} (served, refused).")
+                    .Register(registry)) {}
 
 }  // namespace podmortem::controller

@@ -17,6 +17,28 @@ void ClusterSettings::bind(core::SectionBinder<ClusterSettings>& keys) {
                 "at most one ForensicPolicy status write per policy this often");
 }
 
+void DownloadSettings::bind(core::SectionBinder<DownloadSettings>& keys) {
+  keys.text("listen", &DownloadSettings::listen,
+            "address of the HTTPS download server (GET /evidence/{id}, with an EvidenceDownload's token)")
+      .whenUnset("no download server");
+  keys.duration("tokenTtl", &DownloadSettings::tokenTtl,
+                "how long an EvidenceDownload's token or pre-signed URLs are good for");
+}
+
+core::Status DownloadSettings::validate() const {
+  if (tokenTtl < std::chrono::seconds(10) || tokenTtl > std::chrono::hours(12)) {
+    return core::makeError(core::ErrorCode::kInvalidArgument, "download.tokenTtl must be between 10s and 12h");
+  }
+  if (!listen.empty()) {
+    try {
+      (void)core::parseHostPort("download.listen", listen);
+    } catch (const std::exception& error) {
+      return core::makeError(core::ErrorCode::kInvalidArgument, error.what());
+    }
+  }
+  return {};
+}
+
 }  // namespace podmortem::controller
 
 namespace podmortem::controller {

@@ -90,6 +90,17 @@ class S3Client::Impl {
     client_ = std::make_unique<http::client::http_client>(web::uri(scheme_ + "://" + hostHeader_), config);
   }
 
+  std::string presignGet(const std::string& key, int64_t seconds) const {
+    std::string path = endpoint_.pathStyle ? "/" + endpoint_.bucket + "/" + key : "/" + key;
+    auto query = sigv4::presign("GET", path, hostHeader_, endpoint_.credentials, endpoint_.region, amzDateNow(), seconds);
+    std::string url = scheme_ + "://" + hostHeader_ + sigv4::uriEncode(path, true);
+    for (const auto& [name, value] : query) {
+      url += (url.find('?') == std::string::npos ? "?" : "&") + sigv4::uriEncode(name, false) + "=" +
+             sigv4::uriEncode(value, false);
+    }
+    return url;
+  }
+
   // One signed request. `path` is the bucket-relative key ("" for the bucket itself).
   S3Answer send(const std::string& method, const std::string& key,
                 const std::vector<std::pair<std::string, std::string>>& query, const std::string& body,
@@ -229,6 +240,8 @@ S3Answer S3Client::completeMultipart(const std::string& key, const std::string& 
 S3Answer S3Client::abortMultipart(const std::string& key, const std::string& uploadId) {
   return impl_->send("DELETE", key, {{"uploadId", uploadId}}, "", {});
 }
+
+std::string S3Client::presignGet(const std::string& key, int64_t seconds) const { return impl_->presignGet(key, seconds); }
 
 std::string S3Client::url(const std::string& key) const {
   return "s3://" + impl_->endpoint().bucket + "/" + key;

@@ -61,6 +61,8 @@ class S3Client {
 
   // s3://<bucket>/<key>
   std::string url(const std::string& key) const;
+  // An https:// (or http://) URL that GETs `key` without credentials until `seconds` from now.
+  std::string presignGet(const std::string& key, int64_t seconds) const;
   const S3Endpoint& endpoint() const;
 
  private:

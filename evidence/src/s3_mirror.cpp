@@ -141,3 +141,30 @@ core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings&
 }
 
 }  // namespace podmortem::evidence
+
+namespace podmortem::evidence {
+
+core::Result<std::vector<std::pair<std::string, std::string>>> presignBundle(const S3Settings& settings,
+                                                                            const std::string& url,
+                                                                            const std::vector<std::string>& paths,
+                                                                            std::chrono::seconds ttl) {
+  if (url.rfind("s3://", 0) != 0) {
+    return core::makeError(core::ErrorCode::kInvalidArgument, url + " is not an s3:// URL");
+  }
+  std::string rest = url.substr(5);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  auto slash = rest.find('/');
+  if (slash == std::string::npos) return core::makeError(core::ErrorCode::kInvalidArgument, url + " names no bundle");
+  S3Endpoint endpoint;
+  try {
+    endpoint = endpointFor(settings, rest.substr(0, slash));
+  } catch (const std::exception& error) {
+    return core::makeError(core::ErrorCode::kUnavailable, error.what());
+  }
+  S3Client client(endpoint);
+  std::vector<std::pair<std::string, std::string>> urls;
+  for (const auto& path : paths) urls.emplace_back(path, client.presignGet(rest.substr(slash + 1) + "/" + path, ttl.count()));
+  return urls;
+}
+
+}  // namespace podmortem::evidence

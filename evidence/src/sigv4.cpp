@@ -117,4 +117,26 @@ Signed sign(const Request& request, const Credentials& credentials, std::string_
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> presign(const std::string& method, const std::string& path,
+                                                         const std::string& host, const Credentials& credentials,
+                                                         std::string_view region, std::string_view amzDate,
+                                                         int64_t expiresSeconds) {
+  const std::string scope = std::string(amzDate.substr(0, 8)) + "/" + std::string(region) + "/s3/aws4_request";
+  Request request;
+  request.method = method;
+  request.path = path;
+  request.query = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+                   {"X-Amz-Credential", credentials.accessKeyId + "/" + scope},
+                   {"X-Amz-Date", std::string(amzDate)},
+                   {"X-Amz-Expires", std::to_string(expiresSeconds)},
+                   {"X-Amz-SignedHeaders", "host"}};
+  if (!credentials.sessionToken.empty()) request.query.emplace_back("X-Amz-Security-Token", credentials.sessionToken);
+  request.headers = {{"host", host}};
+  request.payloadSha256 = "UNSIGNED-PAYLOAD";
+  auto signed_ = sign(request, credentials, region, "s3", amzDate);
+  auto query = request.query;
+  query.emplace_back("X-Amz-Signature", signed_.signature);
+  return query;
+}
+
 }  // namespace podmortem::evidence::sigv4

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,14 @@ struct Signed {
 // `amzDate`: the request's x-amz-date, YYYYMMDD'T'HHMMSS'Z'.
 Signed sign(const Request& request, const Credentials& credentials, std::string_view region,
             std::string_view service, std::string_view amzDate);
+
+// Query-string authentication (a pre-signed URL, as S3 documents it): the query parameters that
+// let whoever holds the URL send `method` on `path` of `host` for `expiresSeconds` after
+// `amzDate`, without credentials of their own; X-Amz-Signature last. Not yet encoded.
+std::vector<std::pair<std::string, std::string>> presign(const std::string& method, const std::string& path,
+                                                         const std::string& host, const Credentials& credentials,
+                                                         std::string_view region, std::string_view amzDate,
+                                                         int64_t expiresSeconds);
 
 // RFC 3986 percent-encoding as SigV4 wants it: unreserved characters as they are, everything
 // else %XX in upper case; '/' kept when `keepSlash` (paths), encoded otherwise (query values).

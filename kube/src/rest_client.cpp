@@ -118,6 +118,7 @@ class RestKubeClient final : public Client {
       message.headers().add(http::header_names::accept, "application/json");
       message.headers().add(http::header_names::user_agent,
                             "podmortem/" + std::string(core::version()));
+      for (const auto& [name, value] : request.headers) message.headers().add(name, value);
       if (!request.body.empty()) {
         // The byte-vector overload: set_body(std::string) reads a char buffer through a
         // uint8_t stream interface, which UBSan reports (and which is undefined behaviour).

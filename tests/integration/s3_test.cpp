@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "podmortem/evidence/s3_mirror.h"
 #include "podmortem/evidence/s3_uploads.h"
 #include "s3_server.h"
 #include "server_helpers.h"
@@ -244,6 +245,40 @@ TEST(S3Test, WithoutKeepLocalOnlyTheManifestAttestationAndUploadRecordStay) {
   EXPECT_EQ(unrecorded.exitCode, 1) << unrecorded.output;
   EXPECT_NE(unrecorded.output.find("pod.json: artifact listed in manifest.json is missing"), std::string::npos)
       << unrecorded.output;
+}
+
+// The pre-signed URLs an EvidenceDownload hands out for a bundle in S3 (query-string SigV4): the
+// real server gives the bytes to a GET without credentials, and refuses one whose signature was
+// changed.
+TEST(S3Test, PresignedUrlsGetTheBundleWithoutCredentials) {
+  S3Server s3;
+  TempDir keys;
+  makeSigningKey(keys);
+  RunningServer server(kPolicy, {}, s3Store(s3, keys));
+  auto ids = capture(server, 0, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(eventually([&] { return metric(server, "podmortem_s3_uploaded_total") == 1; }));
+  evidence::S3Settings settings;
+  settings.endpoint = s3.endpoint();
+  settings.bucket = S3Server::kBucket;
+  settings.prefix = "podmortem";
+  settings.credentialsFile = s3.credentialsFile().string();
+  auto urls = evidence::presignBundle(settings, "s3://evidence/podmortem/prod-shop/web-0/" + ids[0],
+                                      {"manifest.json", "pod.json"}, std::chrono::seconds(300));
+  ASSERT_TRUE(urls.ok()) << urls.error().message;
+  ASSERT_EQ(urls->size(), 2u);
+  const fs::path bundle = server.evidenceDir() / "prod-shop" / "web-0" / ids[0];
+  for (const auto& [path, url] : *urls) {
+    EXPECT_NE(url.find("X-Amz-Signature="), std::string::npos) << url;
+    EXPECT_NE(url.find("X-Amz-Credential=S3RVER%2F"), std::string::npos) << url;
+    auto got = runCommand("curl -s -f '" + url + "'");
+    EXPECT_EQ(got.exitCode, 0) << path << ": " << got.output;
+    EXPECT_EQ(got.output, readFile(bundle / path)) << path;
+  }
+  std::string forged = urls->front().second;
+  forged[forged.size() - 1] = forged.back() == '0' ? '1' : '0';
+  auto refused = runCommand("curl -s -o /dev/null -w '%{http_code}' '" + forged + "'");
+  EXPECT_EQ(refused.output, "403") << "a changed signature is refused by the store";
 }
 
 // A file above evidence.s3.multipartThreshold goes up in parts, and comes back whole.

@@ -37,7 +37,8 @@ std::string versionsWanted() {
 // The cluster objects every test relies on: CRDs, podmortem's namespace and its shipped RBAC.
 void applyShipped(KubeApiserver& api, bool knowsCel) {
   std::string crds = readFile(sourcePath("crds/podmortem.io_forensicpolicies.yaml")) + "\n---\n" +
-                     readFile(sourcePath("crds/podmortem.io_evidencesnapshots.yaml"));
+                     readFile(sourcePath("crds/podmortem.io_evidencesnapshots.yaml")) + "\n---\n" +
+                     readFile(sourcePath("crds/podmortem.io_evidencedownloads.yaml"));
   // A 1.21 server refuses the CEL rules (x-kubernetes-validations) in a server-side apply and
   // drops them in a plain create: README, "Kubernetes versions".
   for (const auto& answer : knowsCel ? api.apply(crds) : api.create(crds)) {
@@ -52,7 +53,7 @@ void applyShipped(KubeApiserver& api, bool knowsCel) {
         "manifests/rbac/manager_cluster_role.yaml", "manifests/rbac/manager_cluster_role_binding.yaml",
         "manifests/rbac/manager_role.yaml", "manifests/rbac/manager_role_binding.yaml",
         "manifests/rbac/viewer_cluster_role.yaml", "manifests/rbac/editor_cluster_role.yaml",
-        "manifests/rbac/evidence_admin_cluster_role.yaml"}) {
+        "manifests/rbac/evidence_admin_cluster_role.yaml", "manifests/rbac/evidence_download_role.yaml"}) {
     objects += readFile(sourcePath(file)) + "\n---\n";
   }
   for (const auto& answer : api.apply(objects)) {

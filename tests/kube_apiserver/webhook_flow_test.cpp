@@ -241,6 +241,125 @@ TEST_F(WebhookFlow, ABundleUploadedToS3IsWhereItsEvidenceSnapshotPoints) {
             << S3Server::version() << ")\n";
 }
 
+// kubectl podmortem, found by the real kubectl on PATH, as an evidence admin and as a viewer: the
+// admin's EvidenceDownload is answered with a token and the bundle arrives whole (its manifest as
+// the EvidenceSnapshot recorded it); the viewer's create is refused by the API server (403); a
+// token works once.
+TEST_F(WebhookFlow, KubectlPodmortemDownloadsForAnEvidenceAdminAndTheApiServerRefusesAViewer) {
+  ASSERT_NE(podmortem_->downloadPort(), 0) << podmortem_->log();
+  for (const auto& answer : api().apply(R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: evidence-admins, namespace: podmortem-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: podmortem-evidence-admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: incident-response}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: evidence-viewers, namespace: podmortem-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: podmortem-viewer}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: victor}]
+)")) {
+    ASSERT_TRUE(accepted(answer.status)) << answer.body;
+  }
+  const fs::path alice = api().userKubeconfig("alice", {"incident-response"});
+  const fs::path victor = api().userKubeconfig("victor", {"auditors"});
+  createPod("downloaded");
+  HttpClient mallory(api().port(), ClientOptions{api().caFile(), (api().dir() / "mallory.crt").string(),
+                                                  (api().dir() / "mallory.key").string()});
+  ASSERT_EQ(mallory.request("DELETE", "/api/v1/namespaces/shop/pods/downloaded", "", "").status, 200u);
+  auto bundles = bundlesOf("downloaded");
+  ASSERT_EQ(bundles.size(), 1u) << podmortem_->log();
+  const std::string id = bundles[0].filename().string();
+  const std::string recordPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencesnapshots/" + id;
+  ASSERT_TRUE(Cluster::waitFor(
+      [&] { return !text(field(api().request("GET", recordPath).json(), {"status", "bundle", "manifestSHA256"})).empty(); },
+      "the EvidenceSnapshot's manifest digest"));
+
+  // The real kubectl finds the plugin on PATH.
+  const std::string pluginDir = fs::path(KUBECTL_PODMORTEM_BINARY).parent_path().string();
+  TempDir out;
+  auto kubectl = [&](const fs::path& kubeconfig, const std::string& arguments) {
+    return runCommand("PATH=" + pluginDir + ":$PATH KUBECONFIG=" + kubeconfig.string() + " kubectl podmortem " +
+                      arguments + " 2>&1");
+  };
+  const std::string direct = " --podmortem-url https://127.0.0.1:" + std::to_string(podmortem_->downloadPort()) +
+                             " --ca-file " + api().caFile();
+  auto listed = kubectl(alice, "list");
+  EXPECT_EQ(listed.exitCode, 0) << listed.output;
+  EXPECT_NE(listed.output.find(id + "  shop/downloaded"), std::string::npos) << listed.output;
+
+  auto got = kubectl(alice, "get " + id + " -o " + out.path().string() + direct);
+  ASSERT_EQ(got.exitCode, 0) << got.output << podmortem_->log();
+  EXPECT_NE(got.output.find("manifest.json matches the EvidenceSnapshot's SHA-256"), std::string::npos) << got.output;
+  EXPECT_EQ(readFile(out.path() / id / "manifest.json"), readFile(bundles[0] / "manifest.json"));
+  EXPECT_EQ(readFile(out.path() / id / "pod.json"), readFile(bundles[0] / "pod.json"));
+  auto verified = runCommand(std::string(PODMORTEM_BINARY) + " verify " + (out.path() / id).string() + " 2>&1");
+  EXPECT_EQ(verified.exitCode, 0) << verified.output;
+  auto pluginVerify = kubectl(alice, "verify " + id + direct);
+  EXPECT_EQ(pluginVerify.exitCode, 0) << pluginVerify.output;
+  EXPECT_NE(pluginVerify.output.find("INTACT: snapshot " + id), std::string::npos) << pluginVerify.output;
+  auto reported = kubectl(alice, "report " + id + " --out " + (out.path() / "r" / "report.html").string() + direct);
+  EXPECT_EQ(reported.exitCode, 0) << reported.output;
+  EXPECT_NE(readFile(out.path() / "r" / "report.html").find("<h2>Intact</h2>"), std::string::npos);
+
+  auto refused = kubectl(victor, "get " + id + " -o " + out.path().string() + direct);
+  EXPECT_EQ(refused.exitCode, 1) << refused.output;
+  EXPECT_NE(refused.output.find("403"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("evidencedownloads"), std::string::npos) << refused.output;
+  std::cout << "kubectl podmortem get as alice (podmortem-evidence-admin):\n" << got.output
+            << "kubectl podmortem get as victor (podmortem-viewer):\n" << refused.output;
+
+  // One token, two GETs: the second is refused.
+  auto created = api().request("POST", "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencedownloads",
+                               R"({"apiVersion":"podmortem.io/v1alpha1","kind":"EvidenceDownload",)"
+                               R"("metadata":{"generateName":"once-"},"spec":{"snapshot":")" + id + R"("}})",
+                               "application/json", "alice");
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string downloadPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencedownloads/" +
+                                   text(field(created.json(), {"metadata", "name"}));
+  nlohmann::json status;
+  ASSERT_TRUE(Cluster::waitFor(
+      [&] {
+        status = field(api().request("GET", downloadPath, "", "application/json", "alice").json(), {"status"});
+        return text(field(status, {"phase"})) == "Ready";
+      },
+      "the EvidenceDownload answered"));
+  EXPECT_EQ(text(field(status, {"replica"})), "podmortem-0");
+  EXPECT_EQ(text(field(status, {"proxyPath"})), "/api/v1/namespaces/podmortem-system/pods/https:podmortem-0:" +
+                                                    std::to_string(podmortem_->downloadPort()) + "/proxy/evidence/" + id);
+  const std::string token = text(field(status, {"token"}));
+  auto fetch = [&](const std::string& path) {
+    return runCommand("curl -s -o /dev/null -w '%{http_code}' --cacert " + api().caFile() + " -H 'X-Podmortem-Token: " +
+                      token + "' https://127.0.0.1:" + std::to_string(podmortem_->downloadPort()) + path);
+  };
+  EXPECT_EQ(fetch("/evidence/0123456789abcdef0123456789abcdef").output, "401") << "a token is for its snapshot only";
+  EXPECT_EQ(fetch("/evidence/" + id).output, "401") << "and the wrong-snapshot attempt spent it";
+  auto again = api().request("POST", "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencedownloads",
+                             R"({"apiVersion":"podmortem.io/v1alpha1","kind":"EvidenceDownload",)"
+                             R"("metadata":{"generateName":"twice-"},"spec":{"snapshot":")" + id + R"("}})",
+                             "application/json", "alice");
+  ASSERT_EQ(again.status, 201u) << again.body;
+  const std::string againPath = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencedownloads/" +
+                                text(field(again.json(), {"metadata", "name"}));
+  ASSERT_TRUE(Cluster::waitFor(
+      [&] {
+        status = field(api().request("GET", againPath, "", "application/json", "alice").json(), {"status"});
+        return text(field(status, {"phase"})) == "Ready";
+      },
+      "the second EvidenceDownload answered"));
+  const std::string second = text(field(status, {"token"}));
+  auto get = [&](const std::string& with) {
+    return runCommand("curl -s -o /dev/null -w '%{http_code}' --cacert " + api().caFile() + " -H 'X-Podmortem-Token: " +
+                      with + "' https://127.0.0.1:" + std::to_string(podmortem_->downloadPort()) + "/evidence/" + id)
+        .output;
+  };
+  EXPECT_EQ(get(second), "200");
+  EXPECT_EQ(get(second), "401") << "a used token is refused";
+  std::cout << "one token, GET twice: 200 then 401\n";
+  auto metrics = podmortem_->metricsClient().get("/metrics").body;
+  EXPECT_NE(metrics.find("podmortem_evidence_downloads_total{result=\"refused\"} 3"), std::string::npos) << metrics;
+}
+
 // The custody ledger's lines are anchored outside the volume, in the EvidenceSnapshots'
 // status.custody: verify --against-cluster finds the last line removed, and a volume replaced.
 TEST_F(WebhookFlow, TheLedgerIsAnchoredInTheEvidenceSnapshotsAndVerifyFindsItsLastLineRemoved) {

@@ -30,6 +30,11 @@ ServerProcess::ServerProcess(fs::path dir, const std::string& configYaml) : dir_
     config += "\nlisten: 127.0.0.1:0\n";
   }
   if (config.find("metricsListen:") == std::string::npos) config += "metricsListen: 127.0.0.1:0\n";
+  if (config.find("\ndownload:") == std::string::npos) config += "download: {listen: 127.0.0.1:0}\n";
+  // Never the default /var/lib/podmortem/evidence of a real install.
+  if (config.find("evidence:") != std::string::npos && config.find("dir: ") == std::string::npos) {
+    throw std::logic_error("a test config with an evidence section must set evidence.dir");
+  }
   if (config.find("stateDir:") == std::string::npos) config += "stateDir: state\n";
   if (config.find("\nevidence:") == std::string::npos && config.rfind("evidence:", 0) != 0) {
     config += "evidence: {dir: evidence}\n";
@@ -78,6 +83,8 @@ void ServerProcess::start(std::chrono::milliseconds timeout) {
           if (json.is_object() && json.value("msg", "") == "podmortem is serving") {
             webhookPort_ = portOf(json.value("webhook", ":0"));
             metricsPort_ = portOf(json.value("metrics", ":0"));
+            std::string download = json.value("download", "off");
+            downloadPort_ = download == "off" ? 0 : portOf(download);
             return true;
           }
         }

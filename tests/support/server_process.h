@@ -33,6 +33,7 @@ class ServerProcess {
 
   uint16_t webhookPort() const { return webhookPort_; }
   uint16_t metricsPort() const { return metricsPort_; }
+  uint16_t downloadPort() const { return downloadPort_; }  // 0: no download server (no API)
   std::string caFile() const;  // the generated CA in <stateDir>/tls
   HttpClient client() const;
   HttpClient metricsClient() const;
@@ -46,6 +47,7 @@ class ServerProcess {
   int exitedAtStart_ = -1;
   uint16_t webhookPort_ = 0;
   uint16_t metricsPort_ = 0;
+  uint16_t downloadPort_ = 0;
 };
 
 }  // namespace podmortem::testing

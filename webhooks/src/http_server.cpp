@@ -242,7 +242,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     const Route* pathMatch = nullptr;
     route_ = nullptr;
     for (const auto& route : state_.routes) {
-      if (route.path != path_) continue;
+      if (!matches(route)) continue;
       pathMatch = &route;
       if (route.method == header.method_string()) {
         route_ = &route;
@@ -259,7 +259,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
       closeAfterWrite_ = bodyPending;
       std::string allowed;
       for (const auto& route : state_.routes) {
-        if (route.path == path_) allowed += (allowed.empty() ? "" : ", ") + route.method;
+        if (matches(route)) allowed += (allowed.empty() ? "" : ", ") + route.method;
       }
       auto response = jsonError(405, "method " + std::string(header.method_string()) +
                                          " is not allowed on " + path_ + "; use " + allowed);
@@ -317,6 +317,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     dispatch();
   }
 
+  bool matches(const Route& route) const {
+    return route.prefix ? path_.size() > route.path.size() && path_.rfind(route.path, 0) == 0 : route.path == path_;
+  }
+
   // The request as its header describes it, without a body.
   template <class Header>
   HttpRequest headerRequest(const Header& header) {
@@ -326,6 +330,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
     request.query = query_;
     request.contentType = std::string(header[http::field::content_type]);
     request.authorization = std::string(header[http::field::authorization]);
+    request.downloadToken = std::string(header["X-Podmortem-Token"]);
     request.remoteAddress = address_;
     if constexpr (kTls) fillClientCertificate(request);
     return request;

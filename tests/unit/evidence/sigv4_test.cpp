@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "podmortem/core/sha256.h"
 
 namespace podmortem::evidence::sigv4 {
@@ -76,6 +78,20 @@ TEST(SigV4, QueryParametersAreSortedEncodedAndAValuelessOneEndsInAnEqualsSign) {
   signed_ = sign(list, kExample, "us-east-1", "s3", "20130524T000000Z");
   EXPECT_NE(signed_.canonicalRequest.find("\nmax-keys=2&prefix=J\n"), std::string::npos);
   EXPECT_EQ(signed_.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+}
+
+// AWS's example of a pre-signed URL ("Authenticating Requests: Using Query Parameters"): GET
+// test.txt of examplebucket for 86400 seconds.
+TEST(SigV4, ThePresignedUrlExample) {
+  auto query = presign("GET", "/test.txt", "examplebucket.s3.amazonaws.com", kExample, "us-east-1",
+                       "20130524T000000Z", 86400);
+  ASSERT_FALSE(query.empty());
+  EXPECT_EQ(query.back().first, "X-Amz-Signature");
+  EXPECT_EQ(query.back().second, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+  std::map<std::string, std::string> parameters(query.begin(), query.end());
+  EXPECT_EQ(parameters["X-Amz-Credential"], "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request");
+  EXPECT_EQ(parameters["X-Amz-SignedHeaders"], "host");
+  EXPECT_EQ(parameters["X-Amz-Expires"], "86400");
 }
 
 TEST(SigV4, UriEncoding) {

@@ -6,4 +6,8 @@ namespace podmortem::cli {
 // ran and found a problem (verify), 2 a usage or configuration error.
 int run(int argc, char** argv);
 
+// `kubectl podmortem ...` (the kubectl-podmortem executable): list, get, verify, report of the
+// cluster's EvidenceSnapshots, downloads through EvidenceDownloads. Same exit codes.
+int runKubectlPlugin(int argc, char** argv);
+
 }  // namespace podmortem::cli

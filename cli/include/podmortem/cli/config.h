@@ -41,6 +41,7 @@ struct Config {
   kube::LeaderElectionSettings leaderElection;  // leaderElection.*
   stream::StreamSettings stream;              // stream.*: the NATS stream shared by replicas
   controller::ExportSettings findings;        // export.*: findings to the SOC's sinks
+  controller::DownloadSettings download;      // download.*: kubectl podmortem get
   core::LogSettings log;                      // log.*
 };
 

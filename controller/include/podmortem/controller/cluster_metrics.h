@@ -15,6 +15,9 @@ struct ClusterMetrics {
   prometheus::Family<prometheus::Counter>& records;
   // podmortem_actions_total{action,result}: labels, annotations, quarantine on suspect pods.
   prometheus::Family<prometheus::Counter>& actions;
+  // podmortem_evidence_downloads_total{result}: EvidenceDownloads answered (issued, presigned,
+  // failed) and GET /evidence/{id} (served, refused).
+  prometheus::Family<prometheus::Counter>& downloads;
 };
 
 }  // namespace podmortem::controller

@@ -26,6 +26,15 @@ struct ClusterSettings {
   core::Status validate() const { return {}; }
 };
 
+// download.*: the HTTPS port EvidenceDownloads (kubectl podmortem get) fetch bundles from.
+struct DownloadSettings {
+  std::string listen = "0.0.0.0:8444";  // empty: no download server, EvidenceDownloads unanswered
+  std::chrono::milliseconds tokenTtl{std::chrono::minutes(5)};
+
+  static void bind(core::SectionBinder<DownloadSettings>& keys);
+  core::Status validate() const;
+};
+
 }  // namespace podmortem::controller
 
 namespace podmortem::controller {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "podmortem/core/result.h"
@@ -25,5 +27,14 @@ core::Result<std::string> mirrorFromS3(const std::string& url, const S3Settings&
 // none of the local ledger's, when all are returned (the volume was replaced).
 core::Result<std::vector<LedgerAnchorRecord>> anchorsFromS3(const S3Settings& settings,
                                                             const std::string& ledgerId);
+
+// Pre-signed GET URLs (query-string SigV4) of a bundle's files in the store, for an
+// EvidenceDownload: `url` is the bundle's s3://<bucket>/<prefix>/<ns>/<pod>/<id>, `paths` are
+// bundle-relative; each URL works without credentials for `ttl`. Returns (path, URL) pairs, or
+// why not (no credentials, a URL that is not s3://).
+core::Result<std::vector<std::pair<std::string, std::string>>> presignBundle(const S3Settings& settings,
+                                                                            const std::string& url,
+                                                                            const std::vector<std::string>& paths,
+                                                                            std::chrono::seconds ttl);
 
 }  // namespace podmortem::evidence

@@ -5,6 +5,8 @@
 #include <functional>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 #include "podmortem/core/result.h"
@@ -20,6 +22,8 @@ struct Request {
   std::string resource;   // for metrics: "pods", "pods/log", "forensicpolicies", ...
   std::string body;
   std::string contentType = "application/json";
+  // More headers (X-Podmortem-Token through the pod proxy); never logged.
+  std::vector<std::pair<std::string, std::string>> headers;
   size_t maxBodyBytes = size_t{32} << 20;  // a longer answer is cut and reported as an error
 };
 

@@ -15,6 +15,7 @@ struct HttpRequest {
   std::string query;  // after '?', undecoded
   std::string contentType;
   std::string authorization;
+  std::string downloadToken;  // X-Podmortem-Token: an EvidenceDownload's token (GET /evidence/{id})
   std::string remoteAddress;
   bool clientCertificateVerified = false;  // a client certificate chained to tls.clientCAFile
   std::string clientCertificateSubject;
@@ -42,7 +43,7 @@ using Respond = std::function<void(HttpResponse)>;
 
 struct Route {
   std::string method;       // "GET" or "POST"
-  std::string path;         // exact path
+  std::string path;         // exact path; with `prefix`, every longer path that starts with it
   std::string handlerName;  // the `handler` label of the HTTP metrics
   bool jsonBody = false;    // requires Content-Type application/json
   std::function<void(HttpRequest&, Respond)> handle;
@@ -50,6 +51,7 @@ struct Route {
   // returns an answer to refuse it with, so that nobody unauthenticated can make the server
   // read megabytes.
   std::function<std::optional<HttpResponse>(const HttpRequest&)> checkHeaders;
+  bool prefix = false;  // `path` is a prefix ("/evidence/"): the rest of the path is the handler's
 };
 
 }  // namespace podmortem::webhooks
