@@ -21,10 +21,11 @@ ALLOWED = {
     "policy": {"core"},
     "kube": {"core"},
     "evidence": {"core"},
+    "report": {"core", "evidence"},
     "stream": {"core", "policy"},
     "controller": {"core", "policy", "kube", "evidence", "stream"},
     "webhooks": {"core", "policy", "kube", "controller"},
-    "cli": {"core", "policy", "kube", "evidence", "stream", "controller", "webhooks"},
+    "cli": {"core", "policy", "kube", "evidence", "report", "stream", "controller", "webhooks"},
 }
 # Headers of an allowed folder that are the only ones a folder may include from it.
 ONLY_THROUGH = {("webhooks", "controller"): {"capture.h"}}

@@ -69,6 +69,8 @@ def check_base(objects):
     expect(port_of(config["listen"]) == ports["webhook"], f"listen {config['listen']} vs container port {ports['webhook']}")
     expect(port_of(config["metricsListen"]) == ports["metrics"],
            f"metricsListen {config['metricsListen']} vs container port {ports['metrics']}")
+    expect(port_of(config["download"]["listen"]) == ports["download"],
+           f"download.listen {config['download']['listen']} vs container port {ports['download']}")
 
     mount, volume = mount_for(pod, config["stateDir"])
     expect(mount["mountPath"] == config["stateDir"] and "emptyDir" in volume and not mount.get("readOnly"),

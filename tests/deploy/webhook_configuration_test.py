@@ -38,7 +38,10 @@ MANAGER_CLUSTER = {
 }
 MANAGER_NAMESPACED = {
     ("podmortem.io", "evidencesnapshots", "create", None),
+    ("podmortem.io", "evidencesnapshots", "get", None),  # an EvidenceDownload's snapshot
     ("podmortem.io", "evidencesnapshots/status", "patch", None),
+    *{("podmortem.io", "evidencedownloads", v, None) for v in ("get", "list", "watch", "delete")},
+    ("podmortem.io", "evidencedownloads/status", "patch", None),
     ("coordination.k8s.io", "leases", "get", "podmortem-leader"),
     ("coordination.k8s.io", "leases", "update", "podmortem-leader"),
     ("coordination.k8s.io", "leases", "create", None),

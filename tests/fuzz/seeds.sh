@@ -35,6 +35,7 @@ add kubeconfig "$source_dir"/manifests/audit/audit-webhook-kubeconfig.yaml \
   "$source_dir"/tests/fuzz/seeds/kubeconfig/*
 add evidence_readers "$source_dir"/tests/fuzz/seeds/evidence_readers/*
 add http_request "$source_dir"/tests/fuzz/seeds/http_request/*
+add bundle_report "$source_dir"/tests/fuzz/seeds/bundle_report/* "$source_dir"/tests/fixtures/audit/*
 for target in "$out"/*; do
   echo "seeds: $(basename "$target"): $(find "$target" -type f | wc -l) files"
 done
