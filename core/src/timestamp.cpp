@@ -1,5 +1,7 @@
 #include "podmortem/core/timestamp.h"
 
+#include <cstdint>
+
 #include <cstdio>
 #include <string_view>
 #include <ctime>
@@ -97,6 +99,10 @@ std::optional<int64_t> parseTimestampMicros(std::string_view text) {
     return std::nullopt;
   int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
   int64_t seconds = days * 86'400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  // Only times a system_clock::time_point (nanoseconds in 64 bits) can hold, 1677 to 2262: every
+  // caller turns the result into one, and a later year would overflow there (the fuzzer found it).
+  constexpr int64_t kLimitSeconds = INT64_MAX / 1'000'000'000 - 1;
+  if (seconds > kLimitSeconds || seconds < -kLimitSeconds) return std::nullopt;
   return seconds * 1'000'000 + micros;
 }
 
