@@ -222,6 +222,7 @@ class Rbac : public ::testing::Test {
     }
 
     std::map<std::string, bool> works;
+    std::string download;  // the EvidenceDownload this probe asked for, once a snapshot is recorded
     auto check = [&] {
       works["readiness (ForensicPolicies and Namespaces listed and watched)"] =
           podmortem->metricsClient().get("/readyz").status == 200;
@@ -247,6 +248,20 @@ class Rbac : public ::testing::Test {
         if (phase == "Complete" || phase == "Partial" || phase == "Failed") ++withStatus;
       }
       works["EvidenceSnapshot created"] = recorded == owners_.size();
+      // kubectl podmortem get: an EvidenceDownload of one of them, answered with a token.
+      const std::string downloads = "/apis/podmortem.io/v1alpha1/namespaces/podmortem-system/evidencedownloads";
+      for (const auto& record : field(records, {"items"}).is_array() ? records["items"] : nlohmann::json::array()) {
+        if (!download.empty() || text(field(record, {"spec", "replica"})) != "probe-" + name) continue;
+        auto created = api.request("POST", downloads,
+                                   nlohmann::json{{"apiVersion", "podmortem.io/v1alpha1"}, {"kind", "EvidenceDownload"},
+                                                  {"metadata", {{"generateName", "probe-"}}},
+                                                  {"spec", {{"snapshot", text(field(record, {"metadata", "name"}))}}}}
+                                       .dump());
+        if (created.status == 201) download = text(field(created.json(), {"metadata", "name"}));
+      }
+      works["EvidenceDownload answered"] =
+          !download.empty() &&
+          text(field(api.request("GET", downloads + "/" + download).json(), {"status", "phase"})) == "Ready";
       works["EvidenceSnapshot status patched"] = recorded > 0 && withStatus == recorded;
       size_t labelled = 0;
       for (size_t i = 0; i < owners_.size(); ++i) {
