@@ -25,8 +25,6 @@ namespace {
 constexpr const char* kGroupPath = "/apis/podmortem.io/v1alpha1/namespaces/";
 // Nobody answered (no replica holds the bundle and none is its recorded replica): gone after this.
 constexpr auto kUnansweredLifetime = std::chrono::minutes(10);
-// An answered object stays this long after it expired, so that its creator can read why.
-constexpr auto kExpiredGrace = std::chrono::minutes(1);
 
 // A member, or null: [] of a const json asserts when the key is missing.
 json at(const json& object, std::initializer_list<const char*> path) {
@@ -123,7 +121,7 @@ void EvidenceDownloads::reconcile() {
       continue;
     }
     auto expires = timeOf(at(download, {"status", "expiresAt"}));
-    if (!expires || now > *expires + kExpiredGrace) remove(download, "expired");
+    if (!expires || now > *expires + options_.expiredGrace) remove(download, "expired");
   }
 }
 

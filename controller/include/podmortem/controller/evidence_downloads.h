@@ -34,6 +34,8 @@ class EvidenceDownloads {
     std::string evidenceDir;  // evidence.dir (with perReplica, the parent of the replicas' folders)
     uint16_t downloadPort = 0;  // the port the pod proxy reaches the download server on
     std::chrono::milliseconds tokenTtl{std::chrono::minutes(5)};
+    // An answered object stays this long after it expired, so that its creator can read why.
+    std::chrono::milliseconds expiredGrace{std::chrono::minutes(1)};
     // Pre-signed GET URLs, by bundle-relative path, of a bundle in S3 (its s3:// URL) valid for
     // `ttl`; unset without an S3 store. An error says why none could be made.
     std::function<core::Result<std::vector<std::pair<std::string, std::string>>>(
