@@ -134,7 +134,12 @@ void EvidenceDownloads::answer(const json& download) {
   const std::string name = text(at(download, {"metadata", "name"}));
   const std::string id = text(at(download, {"spec", "snapshot"}));
   auto fail = [&](const std::string& message) {
-    if (patchStatus(download, {{"phase", "Failed"}, {"message", message}, {"replica", options_.replica}})) {
+    // Kept, like an answer, until it expires: its creator must be able to read why.
+    json status = {{"phase", "Failed"},
+                   {"message", message},
+                   {"replica", options_.replica},
+                   {"expiresAt", core::formatTimestamp(Clock::now() + options_.tokenTtl)}};
+    if (patchStatus(download, status)) {
       metrics_.downloads.Add({{"result", "failed"}}).Increment();
       log::warn("evidence download refused", {{"download", name}, {"snapshot", id}, {"reason", message}});
     }

@@ -95,7 +95,8 @@ TEST(EvidenceDownloads, AnswersWithATokenGoodForOneDownloadOfTheBundle) {
   EXPECT_EQ(again.status, 401u) << "one download per token";
   EXPECT_NE(again.body.find("create a new EvidenceDownload"), std::string::npos) << again.body;
 
-  ASSERT_TRUE(eventually([&] { return fixture.status("nobodys").value("phase", "") == "Failed"; }));
+  ASSERT_TRUE(eventually([&] { return fixture.status("nobodys").value("phase", "") == "Failed"; }))
+      << ::testing::PrintToString(fixture.server.requests());
   EXPECT_NE(fixture.status("nobodys").value("message", "").find("no EvidenceSnapshot"), std::string::npos);
   downloads.stop();
 }
