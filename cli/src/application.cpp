@@ -163,6 +163,7 @@ class Application::Impl {
     auto options = serverOptions("download", "download.listen", config_.download.listen);
     options.tls = serving_.files;
     options.threads = 1;
+    options.writeTimeout = config_.download.writeTimeout;
     std::vector<Route> routes;
     routes.push_back({"GET", "/evidence/", "evidence", false,
                       [this](HttpRequest& request, Respond respond) {
@@ -180,22 +181,24 @@ class Application::Impl {
                         respond(std::move(response));
                       },
                       nullptr, true});
-    downloadServer_ = std::make_unique<webhooks::HttpServer>(options, std::move(routes), httpMetrics_);
     controller::EvidenceDownloads::Options downloads;
     downloads.namespaceName = kubernetes_->namespaceName();
     downloads.replica = kubernetes_->identity();
     downloads.evidenceDir = config_.evidence.dir;
     downloads.tokenTtl = config_.download.tokenTtl;
+    downloads.maxBundleBytes = config_.download.maxBundleBytes;
     if (config_.evidence.store == evidence::StoreSettings::Kind::kS3) {
       downloads.presign = [s3 = config_.s3](const std::string& url, const std::vector<std::string>& paths,
                                             std::chrono::seconds ttl) {
         return evidence::presignBundle(s3, url, paths, ttl);
       };
     }
-    downloadServer_->start();
-    downloads.downloadPort = downloadServer_->port();
+    // Before the server: its handler uses it from the first request on.
     downloads_ = std::make_unique<controller::EvidenceDownloads>(kubernetes_->client(), std::move(downloads),
                                                                  clusterMetrics_, &kubeMetrics_);
+    downloadServer_ = std::make_unique<webhooks::HttpServer>(options, std::move(routes), httpMetrics_);
+    downloadServer_->start();
+    downloads_->setDownloadPort(downloadServer_->port());
   }
 
   static HttpResponse jsonOk(const nlohmann::json& body) {

@@ -32,7 +32,10 @@ core::Result<std::string> httpsGet(const std::string& url, const std::string& ca
     auto bytes = answer.extract_vector().get();
     std::string body(bytes.begin(), bytes.end());
     if (answer.status_code() < 200 || answer.status_code() >= 300) {
-      return core::makeError(answer.status_code() == 401 ? core::ErrorCode::kUnauthenticated : core::ErrorCode::kUnavailable,
+      core::ErrorCode code = answer.status_code() == 401   ? core::ErrorCode::kUnauthenticated
+                             : answer.status_code() == 404 ? core::ErrorCode::kNotFound
+                                                           : core::ErrorCode::kUnavailable;
+      return core::makeError(code,
                              "GET " + target.path() + ": " + std::to_string(answer.status_code()) + " " +
                                  body.substr(0, 512));
     }

@@ -176,6 +176,8 @@ core::Result<std::string> download(const PluginOptions& options, kube::Client& c
                            message);
   }
   const std::string name = text(at(json::parse(created.body, nullptr, false), {"metadata", "name"}));
+  // Never an empty name: DELETE of the bare collection would remove everyone's downloads.
+  if (name.empty()) return failed("create EvidenceDownload: the answer names no object");
   // Whatever happens next, the request does not stay behind (podmortem removes it otherwise).
   struct Cleanup {
     kube::Client& client;
@@ -219,6 +221,11 @@ core::Result<std::string> download(const PluginOptions& options, kube::Client& c
       std::string path = text(at(object, {"path"}));
       if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos) return failed("unsafe path " + path);
       auto bytes = httpsGet(text(at(object, {"url"})), "", {});
+      // An optional file (the attestation of an unsigned bundle) may be absent: 404, or 403 where the
+      // signer may not list the bucket.
+      bool absent = !bytes.ok() && (bytes.error().code == core::ErrorCode::kNotFound ||
+                                    bytes.error().message.find(": 403 ") != std::string::npos);
+      if (absent && at(object, {"optional"}) == true) continue;
       if (!bytes.ok()) return failed(path + ": " + bytes.error().message);
       fs::create_directories((bundle / path).parent_path(), ec);
       uint64_t written = 0;
@@ -245,7 +252,8 @@ core::Result<std::string> download(const PluginOptions& options, kube::Client& c
       }
     }
     if (!archive.ok()) return archive.error();
-    auto root = evidence::extractBundle(*archive, into);
+    // Only a folder named after the snapshot: nothing else lands in the user's folder.
+    auto root = evidence::extractBundle(*archive, into, options.id);
     if (!root.ok()) return root.error();
   }
   // The download against the digest the EvidenceSnapshot recorded, outside the replica's volume.
@@ -322,7 +330,7 @@ std::chrono::milliseconds parseTimeout(const std::string& value) {
   double number = std::strtod(value.c_str(), &end);
   std::string unit = end ? end : "";
   double scale = unit == "ms" ? 1 : unit == "s" || unit.empty() ? 1000 : unit == "m" ? 60000 : -1;
-  if (scale < 0 || number <= 0) throw UsageError{"--timeout must be like 30s or 2m"};
+  if (scale < 0 || !(number > 0) || number * scale > 86'400'000) throw UsageError{"--timeout must be like 30s or 2m, at most a day"};
   return std::chrono::milliseconds(static_cast<int64_t>(number * scale));
 }
 

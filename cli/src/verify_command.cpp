@@ -189,7 +189,10 @@ int verifyCommand(Arguments& args) {
                 (report.addendaChecked == 1 ? " addendum, " : " addenda, ");
     }
     std::string inStore;
-    if (report.artifactsInStore > 0) inStore = " (" + std::to_string(report.artifactsInStore) + " only in the store)";
+    // Not checked here: uploaded.json says where they went, but only the store's copy proves it.
+    if (report.artifactsInStore > 0) {
+      inStore = " (" + std::to_string(report.artifactsInStore) + " only in the store, not checked here)";
+    }
     std::printf("%s: %zu snapshots, %s%zu artifacts%s, %zu ledger entries, %zu signatures checked; "
                 "%zu problems\n",
                 report.ok() ? "INTACT" : "TAMPERED", report.snapshotsChecked, addenda.c_str(),

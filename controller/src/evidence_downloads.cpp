@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "podmortem/core/file_io.h"
@@ -104,6 +105,12 @@ void EvidenceDownloads::reconcile() {
   {
     std::lock_guard lock(mutex_);
     objects = objects_;
+    // Forget the answers whose objects are gone (the plugin deletes its own when done).
+    std::set<std::string> listed;
+    for (const json& object : objects) listed.insert(text(at(object, {"metadata", "uid"})));
+    for (auto it = answered_.begin(); it != answered_.end();) {
+      it = listed.count(*it) == 0 ? answered_.erase(it) : std::next(it);
+    }
     for (auto it = grants_.begin(); it != grants_.end();) {
       it = it->second.expires < Clock::now() ? grants_.erase(it) : std::next(it);
     }
@@ -158,31 +165,41 @@ void EvidenceDownloads::answer(const json& download) {
   json snapshot = json::parse(found.body, nullptr, false);
   const std::string holder = text(at(snapshot, {"spec", "replica"}));
   const std::string bundle = localBundle(snapshot);
-  if (bundle.empty()) {
-    // Another replica's volume holds it; only the replica that recorded it says it is gone.
-    if (holder.empty() || holder == options_.replica) {
-      fail("the bundle of " + id + " is not on the volume of " + options_.replica + " (removed?)");
-    }
-    return;
-  }
   const auto expires = Clock::now() + options_.tokenTtl;
   json status = {{"phase", "Ready"},
                  {"replica", options_.replica},
                  {"expiresAt", core::formatTimestamp(expires)}};
   json manifestSha = at(snapshot, {"status", "bundle", "manifestSHA256"});
   if (manifestSha.is_string()) status["manifestSHA256"] = manifestSha;
+  if (bundle.empty()) {
+    // Not on this volume. In S3, any replica that can sign URLs answers (the one that recorded it
+    // may be gone): the manifest, the attestation if the bundle was signed, the stored artifacts.
+    const std::string location = text(at(snapshot, {"status", "bundle", "location"}));
+    if (location.rfind("s3://", 0) == 0 && options_.presign) {
+      std::vector<std::string> paths = {std::string(evidence::kManifestFileName)};
+      json artifacts = at(snapshot, {"status", "artifacts"});
+      for (const json& artifact : artifacts.is_array() ? artifacts : json::array()) {
+        if (!text(at(artifact, {"sha256"})).empty()) paths.push_back(text(at(artifact, {"path"})));
+      }
+      return answerFromS3(download, status, location, paths, {std::string(evidence::kAttestationFileName)});
+    }
+    // Another replica's volume holds it; only the replica that recorded it says it is gone.
+    if (holder.empty() || holder == options_.replica) {
+      fail("the bundle of " + id + " is not on the volume of " + options_.replica + " (removed?)");
+    }
+    return;
+  }
 
   // Artifacts that left the volume for S3 (evidence.s3.keepLocal: false): pre-signed URLs.
   std::string uploaded;
   if (core::fileio::readFile((fs::path(bundle) / evidence::kUploadedFileName).string(), uploaded).ok()) {
     json record = json::parse(uploaded, nullptr, false);
-    if (!options_.presign || !record.is_object() || !record["location"].is_string()) {
-      return fail("the bundle's artifacts are in S3 and this replica has no S3 store to sign URLs for");
-    }
+    if (!record.is_object() || !record["location"].is_string()) return fail("uploaded.json of the bundle is unreadable");
     std::vector<std::string> paths;
-    for (const auto& entry : fs::recursive_directory_iterator(bundle)) {
-      if (!entry.is_regular_file()) continue;
-      std::string path = entry.path().lexically_relative(bundle).generic_string();
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(bundle, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string path = it->path().lexically_relative(bundle).generic_string();
       if (path != evidence::kUploadedFileName && path.rfind(std::string(evidence::kAddendaFolder) + "/", 0) != 0) {
         paths.push_back(path);
       }
@@ -190,25 +207,15 @@ void EvidenceDownloads::answer(const json& download) {
     if (record["removed"].is_object()) {
       for (const auto& [path, unused] : record["removed"].items()) paths.push_back(path);
     }
-    auto urls = options_.presign(record["location"].get<std::string>(), paths,
-                                 std::chrono::duration_cast<std::chrono::seconds>(options_.tokenTtl));
-    if (!urls.ok()) return fail("pre-signing the S3 URLs: " + urls.error().message);
-    json objects = json::array();
-    for (const auto& [path, url] : *urls) objects.push_back({{"path", path}, {"url", url}});
-    status["objects"] = objects;
-    if (patchStatus(download, status)) {
-      metrics_.downloads.Add({{"result", "presigned"}}).Increment();
-      log::info("evidence download ready (pre-signed S3 URLs)", {{"download", name}, {"snapshot", id}});
-    }
-    return;
+    return answerFromS3(download, status, record["location"].get<std::string>(), paths, {});
   }
 
   const std::string token = newToken();
   const std::string path = "/evidence/" + id;
   status["path"] = path;
-  status["downloadPort"] = options_.downloadPort;
+  status["downloadPort"] = downloadPort_.load();
   status["proxyPath"] = "/api/v1/namespaces/" + options_.namespaceName + "/pods/https:" + options_.replica + ":" +
-                        std::to_string(options_.downloadPort) + "/proxy" + path;
+                        std::to_string(downloadPort_.load()) + "/proxy" + path;
   status["token"] = token;
   {
     // Granted before the status says so: a client may use the token at once.
@@ -221,6 +228,43 @@ void EvidenceDownloads::answer(const json& download) {
   } else {
     std::lock_guard lock(mutex_);
     grants_.erase(core::sha256Hex(token));
+  }
+}
+
+void EvidenceDownloads::answerFromS3(const json& download, json status, const std::string& url,
+                                     const std::vector<std::string>& paths, const std::vector<std::string>& optional) {
+  const std::string name = text(at(download, {"metadata", "name"}));
+  const std::string id = text(at(download, {"spec", "snapshot"}));
+  if (!options_.presign) {
+    status = {{"phase", "Failed"},
+              {"message", "the bundle's artifacts are in S3 and this replica has no S3 store to sign URLs for"},
+              {"replica", options_.replica},
+              {"expiresAt", status["expiresAt"]}};
+    if (patchStatus(download, status)) metrics_.downloads.Add({{"result", "failed"}}).Increment();
+    return;
+  }
+  std::vector<std::string> all = paths;
+  all.insert(all.end(), optional.begin(), optional.end());
+  auto urls = options_.presign(url, all, std::chrono::duration_cast<std::chrono::seconds>(options_.tokenTtl));
+  if (!urls.ok()) {
+    status = {{"phase", "Failed"},
+              {"message", "pre-signing the S3 URLs: " + urls.error().message},
+              {"replica", options_.replica},
+              {"expiresAt", status["expiresAt"]}};
+    if (patchStatus(download, status)) metrics_.downloads.Add({{"result", "failed"}}).Increment();
+    return;
+  }
+  json objects = json::array();
+  for (const auto& [path, signedUrl] : *urls) {
+    json object = {{"path", path}, {"url", signedUrl}};
+    // Fetched if it is there (an unsigned bundle has no attestation).
+    if (std::find(optional.begin(), optional.end(), path) != optional.end()) object["optional"] = true;
+    objects.push_back(std::move(object));
+  }
+  status["objects"] = objects;
+  if (patchStatus(download, status)) {
+    metrics_.downloads.Add({{"result", "presigned"}}).Increment();
+    log::info("evidence download ready (pre-signed S3 URLs)", {{"download", name}, {"snapshot", id}});
   }
 }
 
@@ -305,7 +349,33 @@ EvidenceDownloads::Answer EvidenceDownloads::serve(const std::string& snapshotId
     grant = found->second;
     grants_.erase(found);  // single use, whatever happens next
   }
+  // The artifacts left for S3 meanwhile (evidence.s3.keepLocal: false writes uploaded.json before it
+  // removes anything): what is here is no longer the bundle.
+  const fs::path uploadedRecord = fs::path(grant.bundleDir) / evidence::kUploadedFileName;
+  auto movedToS3 = [&] {
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(uploadedRecord, ec));
+  };
+  auto refuse = [&](unsigned status, const std::string& message) {
+    metrics_.downloads.Add({{"result", "failed"}}).Increment();
+    answer.status = status;
+    answer.body = errorBody(message).dump();
+    return answer;
+  };
+  const std::string again = ": create a new EvidenceDownload (kubectl podmortem get " + snapshotId + ")";
+  if (movedToS3()) return refuse(409, "the bundle's artifacts moved to S3 after this token was given" + again);
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(grant.bundleDir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+  }
+  if (bytes > options_.maxBundleBytes) {
+    return refuse(413, "the bundle holds " + std::to_string(bytes) + " bytes, over download.maxBundleBytes (" +
+                           std::to_string(options_.maxBundleBytes) +
+                           "): copy it from the volume (manifests/tools/evidence-reader.yaml) or from S3");
+  }
   auto archive = evidence::archiveBundle(grant.bundleDir, snapshotId);
+  if (archive.ok() && movedToS3()) return refuse(409, "the bundle's artifacts moved to S3 while it was read" + again);
   if (!archive.ok()) {
     metrics_.downloads.Add({{"result", "failed"}}).Increment();
     answer.status = 500;

@@ -23,6 +23,9 @@ void DownloadSettings::bind(core::SectionBinder<DownloadSettings>& keys) {
       .whenUnset("no download server");
   keys.duration("tokenTtl", &DownloadSettings::tokenTtl,
                 "how long an EvidenceDownload's token or pre-signed URLs are good for");
+  keys.integer("maxBundleBytes", &DownloadSettings::maxBundleBytes, 1 << 20, uint64_t{16} << 30,
+               "largest bundle served (it is archived in memory), in bytes");
+  keys.duration("writeTimeout", &DownloadSettings::writeTimeout, "how long sending one bundle may take");
 }
 
 core::Status DownloadSettings::validate() const {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include "podmortem/core/file_io.h"
@@ -32,7 +33,9 @@ void octal(char* field, size_t width, uint64_t value) {
 
 uint64_t readOctal(const char* field, size_t width) {
   uint64_t value = 0;
-  for (size_t i = 0; i < width && field[i] != '\0' && field[i] != ' '; ++i) {
+  size_t i = 0;
+  while (i < width && field[i] == ' ') ++i;  // some writers pad on the left
+  for (; i < width && field[i] != '\0' && field[i] != ' '; ++i) {
     if (field[i] < '0' || field[i] > '7') return UINT64_MAX;
     value = value * 8 + static_cast<uint64_t>(field[i] - '0');
   }
@@ -66,6 +69,7 @@ bool splitName(const std::string& path, std::string& prefix, std::string& name) 
 
 core::Status appendMember(std::string& out, const std::string& path, char type, uint64_t size, int64_t mtime,
                           std::string_view bytes) {
+  if (size > 077777777777ull) return invalid(path + ": 8 GiB or more, over what a ustar header holds");
   char header[kBlock] = {};
   std::string prefix, name;
   if (!splitName(path, prefix, name)) return invalid("path too long for ustar: " + path);
@@ -139,14 +143,16 @@ core::Result<std::string> archiveBundle(const std::string& bundleDir, const std:
   return out;
 }
 
-core::Result<std::string> extractBundle(std::string_view archive, const std::string& destination) {
+core::Result<std::string> extractBundle(std::string_view archive, const std::string& destination,
+                                        const std::string& expectedRoot) {
   struct Member {
     std::string path;
     bool folder = false;
     std::string_view bytes;
   };
   std::vector<Member> members;
-  std::string root;
+  std::string root = expectedRoot;
+  std::set<std::string> files, folders;
   size_t at = 0;
   while (true) {
     if (at + kBlock > archive.size()) return invalid("truncated: no end-of-archive blocks");
@@ -168,6 +174,16 @@ core::Result<std::string> extractBundle(std::string_view archive, const std::str
     std::string first = path.substr(0, path.find('/'));
     if (root.empty()) root = first;
     if (first != root) return invalid("member \"" + path + "\" is outside the root folder " + root);
+    // Each path once, and never both a file and a folder (a file "a" and a member "a/b").
+    if (files.count(path) != 0 || (member.folder ? false : folders.count(path) != 0) ||
+        (member.folder && files.count(path) != 0)) {
+      return invalid("member \"" + path + "\" appears twice, or as a file and a folder");
+    }
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      if (files.count(path.substr(0, slash)) != 0) return invalid("member \"" + path + "\" is below a file");
+      folders.insert(path.substr(0, slash));
+    }
+    (member.folder ? folders : files).insert(path);
     member.path = path;
     member.bytes = archive.substr(at, size);
     members.push_back(member);

@@ -97,8 +97,8 @@ std::string describe(const json& event, const std::vector<std::pair<std::string,
   }
   // The request body of a delete may carry its own options (kubectl --force sends them there).
   json options = event.contains("requestObject") ? event["requestObject"] : json();
-  if (options.is_object() && options.value("kind", "") == "DeleteOptions") {
-    if (options["gracePeriodSeconds"].is_number()) gracePeriod = std::to_string(options["gracePeriodSeconds"].get<int64_t>());
+  if (options.is_object() && text(options["kind"]) == "DeleteOptions") {
+    if (options["gracePeriodSeconds"].is_number_integer()) gracePeriod = std::to_string(options["gracePeriodSeconds"].get<int64_t>());
     if (options["dryRun"].is_array() && !options["dryRun"].empty()) dryRun = true;
   }
   if (verb == "delete" || verb == "deletecollection") {
@@ -134,6 +134,7 @@ void auditEntries(std::string_view text_, const std::string& artifact, std::vect
     json event;
     json stages = json::array();
     size_t line = 0;
+    int64_t micros = 0;  // when it was received (else its first stage), as first read
   };
   std::vector<Request> requests;
   std::map<std::string, size_t> byAuditId;
@@ -145,7 +146,12 @@ void auditEntries(std::string_view text_, const std::string& artifact, std::vect
     ++lineNumber;
     if (line.empty()) continue;
     json event = json::parse(line, nullptr, false);
-    if (!event.is_object() || (!micros(event["requestReceivedTimestamp"]) && !micros(event["stageTimestamp"]))) {
+    std::optional<int64_t> when;
+    if (event.is_object()) {
+      when = micros(event["requestReceivedTimestamp"]);
+      if (!when) when = micros(event["stageTimestamp"]);
+    }
+    if (!when) {
       ++skipped;
       continue;
     }
@@ -153,7 +159,7 @@ void auditEntries(std::string_view text_, const std::string& artifact, std::vect
     auto known = auditId.empty() ? byAuditId.end() : byAuditId.find(auditId);
     if (known == byAuditId.end()) {
       if (!auditId.empty()) byAuditId[auditId] = requests.size();
-      requests.push_back({event, json::array({event["stage"]}), lineNumber});
+      requests.push_back({event, json::array({event["stage"]}), lineNumber, *when});
       continue;
     }
     Request& request = requests[known->second];
@@ -168,9 +174,8 @@ void auditEntries(std::string_view text_, const std::string& artifact, std::vect
   }
   for (Request& request : requests) {
     json& event = request.event;
-    auto received = micros(event["requestReceivedTimestamp"]);
     Entry entry;
-    entry.micros = received ? *received : *micros(event["stageTimestamp"]);
+    entry.micros = request.micros;
     bool fromAdmission = text(at(event, {"annotations", "podmortem.io/source"})) == "admission";
     entry.kind = fromAdmission ? "admission" : "audit";
     entry.actor = text(at(event, {"user", "username"}));
@@ -268,8 +273,8 @@ void podEntries(const json& pod, const std::string& artifact, std::vector<Entry>
   json conditions = at(pod, {"status", "conditions"});
   if (conditions.is_array()) {
     for (const json& condition : conditions) {
-      if (condition.is_object() && condition.value("type", "") == "PodScheduled" && condition.value("status", "") == "True") {
-        add(condition.value("lastTransitionTime", json()), "scheduled on " + text(at(pod, {"spec", "nodeName"})));
+      if (text(at(condition, {"type"})) == "PodScheduled" && text(at(condition, {"status"})) == "True") {
+        add(at(condition, {"lastTransitionTime"}), "scheduled on " + text(at(pod, {"spec", "nodeName"})));
       }
     }
   }

@@ -54,7 +54,8 @@ inline constexpr std::string_view kPageScript = R"js(
   function readHash() {
     location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
       var parts = pair.split('=');
-      var value = decodeURIComponent(parts[1] || '');
+      var value;
+      try { value = decodeURIComponent(parts[1] || ''); } catch (ignored) { return; }  // a bad link
       if (parts[0] === 'actor') actor.value = value;
       if (parts[0] === 'hide') {
         var hidden = value.split(',');

@@ -7,6 +7,7 @@
 #include "podmortem/core/timestamp.h"
 #include "podmortem/core/version.h"
 #include "podmortem/evidence/addendum.h"
+#include "podmortem/evidence/artifact_path.h"
 #include "podmortem/evidence/manifest.h"
 #include "podmortem/evidence/store.h"
 #include "podmortem/evidence/verifier.h"
@@ -109,7 +110,8 @@ void artifactEntries(const fs::path& bundle, const std::string& folder, const js
   if (!artifacts.is_array()) return;
   for (const json& artifact : artifacts) {
     std::string path = text(field(artifact, "path"));
-    if (path.empty() || text(field(artifact, "sha256")).empty()) continue;
+    // A manifest names files inside its bundle; any other path is not read (../../home/...).
+    if (!evidence::isSafeArtifactPath(path) || text(field(artifact, "sha256")).empty()) continue;
     std::string relative = folder + path;
     std::string bytes = readArtifact(bundle, relative);
     if (bytes.empty()) continue;
@@ -151,7 +153,9 @@ json artifactList(const json& manifest, const std::string& folder, const json& p
 
 }  // namespace
 
-core::Result<json> buildTimeline(const std::string& bundleDir, const TimelineOptions& options) {
+namespace {
+
+core::Result<json> timelineOf(const std::string& bundleDir, const TimelineOptions& options) {
   const fs::path dir = fs::path(bundleDir).lexically_normal();
   std::string manifestText = readArtifact(dir, std::string(evidence::kManifestFileName));
   json manifest = json::parse(manifestText, nullptr, false);
@@ -185,7 +189,9 @@ core::Result<json> buildTimeline(const std::string& bundleDir, const TimelineOpt
   std::vector<uint64_t> addenda;
   for (const auto& entry : fs::directory_iterator(dir / evidence::kAddendaFolder, ec)) {
     std::string name = entry.path().filename().string();
-    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) addenda.push_back(std::stoull(name));
+    if (!name.empty() && name.size() <= 9 && name.find_first_not_of("0123456789") == std::string::npos) {
+      addenda.push_back(std::stoull(name));
+    }
   }
   std::sort(addenda.begin(), addenda.end());
   for (uint64_t sequence : addenda) {
@@ -227,6 +233,18 @@ core::Result<json> buildTimeline(const std::string& bundleDir, const TimelineOpt
   result["entries"] = rows;
   result["notes"] = notes;
   return result;
+}
+
+}  // namespace
+
+core::Result<json> buildTimeline(const std::string& bundleDir, const TimelineOptions& options) {
+  // A bundle is someone else's bytes: whatever the JSON library or the file system throws on them
+  // becomes an error, never the end of the process.
+  try {
+    return timelineOf(bundleDir, options);
+  } catch (const std::exception& error) {
+    return core::makeError(core::ErrorCode::kInvalidArgument, bundleDir + ": cannot be read as a bundle: " + error.what());
+  }
 }
 
 }  // namespace podmortem::report

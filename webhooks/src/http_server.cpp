@@ -424,7 +424,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>>,
                                           std::chrono::steady_clock::now() - started_)
                                           .count();
     state_.metrics.observe(handlerName, response.status, seconds);
-    lowest().expires_after(state_.options.readTimeout);
+    lowest().expires_after(state_.options.writeTimeout.count() > 0 ? state_.options.writeTimeout
+                                                                  : state_.options.readTimeout);
     net::async_write(stream_, net::buffer(wire_),
                       [self = this->shared_from_this(), keepAlive](beast::error_code ec, size_t) {
                         self->onWrite(ec, keepAlive);

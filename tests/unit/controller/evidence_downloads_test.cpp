@@ -50,7 +50,6 @@ struct Fixture {
     EvidenceDownloads::Options options;
     options.replica = "podmortem-0";
     options.evidenceDir = evidence.path().string();
-    options.downloadPort = 8444;
     options.tokenTtl = ttl;
     options.expiredGrace = std::chrono::milliseconds(0);
     return options;
@@ -73,6 +72,7 @@ TEST(EvidenceDownloads, AnswersWithATokenGoodForOneDownloadOfTheBundle) {
   fixture.request("mine", kId);
   fixture.request("nobodys", "ffffffffffffffffffffffffffffffff");
   EvidenceDownloads downloads(*fixture.client, fixture.options(std::chrono::minutes(5)), fixture.metrics, nullptr);
+  downloads.setDownloadPort(8444);
   downloads.start();
   ASSERT_TRUE(eventually([&] { return fixture.status("mine").value("phase", "") == "Ready"; }));
   json status = fixture.status("mine");
@@ -122,6 +122,68 @@ TEST(EvidenceDownloads, AnExpiredTokenIsRefusedAndItsObjectDeleted) {
   downloads.start();
   ASSERT_TRUE(eventually([&] { return !fixture.server.get(kDownloads, "podmortem-system", "late").has_value(); }))
       << "an expired EvidenceDownload is deleted";
+}
+
+// A token is no good for a bundle too large to archive in memory, nor for one whose artifacts left
+// for S3 after the token was given: clear refusals, nothing half-served.
+TEST(EvidenceDownloads, ATooLargeOrMovedBundleIsRefusedWithWhatToDo) {
+  Fixture fixture;
+  fixture.request("big", kId);
+  auto options = fixture.options(std::chrono::minutes(5));
+  options.maxBundleBytes = 4;
+  EvidenceDownloads downloads(*fixture.client, options, fixture.metrics, nullptr);
+  downloads.start();
+  ASSERT_TRUE(eventually([&] { return fixture.status("big").value("phase", "") == "Ready"; }));
+  auto tooLarge = downloads.serve(kId, fixture.status("big").value("token", ""));
+  EXPECT_EQ(tooLarge.status, 413u);
+  EXPECT_NE(tooLarge.body.find("download.maxBundleBytes"), std::string::npos) << tooLarge.body;
+  downloads.stop();
+
+  fixture.request("moved", kId);
+  EvidenceDownloads again(*fixture.client, fixture.options(std::chrono::minutes(5)), fixture.metrics, nullptr);
+  again.start();
+  ASSERT_TRUE(eventually([&] { return fixture.status("moved").value("phase", "") == "Ready"; }));
+  testing::writeFile(fixture.evidence.path() / "shop" / "web-0" / kId / "uploaded.json", "{}");
+  auto moved = again.serve(kId, fixture.status("moved").value("token", ""));
+  EXPECT_EQ(moved.status, 409u);
+  EXPECT_NE(moved.body.find("moved to S3"), std::string::npos) << moved.body;
+  again.stop();
+}
+
+// A bundle in S3 whose replica is gone (no folder on this volume): any replica that can sign
+// answers with pre-signed URLs of the manifest, the stored artifacts and, if it is there, the
+// attestation.
+TEST(EvidenceDownloads, ABundleInS3IsAnsweredWithPresignedUrlsByAnyReplica) {
+  Fixture fixture;
+  const std::string id = "abcdefabcdefabcdefabcdefabcdefab";
+  fixture.server.put(kSnapshots, {{"apiVersion", "podmortem.io/v1alpha1"}, {"kind", "EvidenceSnapshot"},
+                                  {"metadata", {{"name", id}, {"namespace", "podmortem-system"}}},
+                                  {"spec", {{"pod", {{"namespace", "shop"}, {"name", "web-1"}}}, {"replica", "podmortem-9"}}},
+                                  {"status", {{"bundle", {{"location", "s3://evidence/podmortem/shop/web-1/" + id}}},
+                                              {"artifacts", {{{"path", "pod.json"}, {"sha256", std::string(64, 'a')}},
+                                                             {{"path", "logs/app.log"}, {"error", "404"}}}}}}});
+  fixture.request("from-s3", id);
+  auto options = fixture.options(std::chrono::minutes(5));
+  std::string signedFor;
+  options.presign = [&](const std::string& url, const std::vector<std::string>& paths, std::chrono::seconds ttl)
+      -> core::Result<std::vector<std::pair<std::string, std::string>>> {
+    signedFor = url + " for " + std::to_string(ttl.count()) + "s";
+    std::vector<std::pair<std::string, std::string>> urls;
+    for (const auto& path : paths) urls.emplace_back(path, "https://s3.example/" + path + "?X-Amz-Signature=x");
+    return urls;
+  };
+  EvidenceDownloads downloads(*fixture.client, options, fixture.metrics, nullptr);
+  downloads.start();
+  ASSERT_TRUE(eventually([&] { return fixture.status("from-s3").value("phase", "") == "Ready"; }));
+  EXPECT_EQ(signedFor, "s3://evidence/podmortem/shop/web-1/" + id + " for 300s");
+  json objects = fixture.status("from-s3")["objects"];
+  ASSERT_EQ(objects.size(), 3u) << objects.dump();
+  EXPECT_EQ(objects[0]["path"], "manifest.json");
+  EXPECT_EQ(objects[1]["path"], "pod.json") << "only stored artifacts";
+  EXPECT_EQ(objects[2]["path"], "attestation.dsse.json");
+  EXPECT_EQ(objects[2].value("optional", false), true);
+  EXPECT_FALSE(fixture.status("from-s3").contains("token")) << "no token: nothing is served from this replica";
+  downloads.stop();
 }
 
 }  // namespace

@@ -70,6 +70,19 @@ TEST(BundleArchive, ExtractRefusesPathsOutsideItsFolderAndLinks) {
   refusedWith(tar("a"), "not a regular file or folder");
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "a")) << "nothing written before the whole archive was checked";
   EXPECT_FALSE(evidence::archiveBundle((dir.path() / "src" / "a").string(), "a").ok()) << "a symlink is never served";
+  fs::remove(dir.path() / "src" / "a" / "link");
+  // The same path twice (GNU tar appends a second copy with --append).
+  std::string twice = tar("a");
+  ASSERT_FALSE(twice.empty());
+  writeFile(dir.path() / "t.tar", twice);
+  ASSERT_EQ(runCommand("cd " + (dir.path() / "src").string() + " && tar --format=ustar -rf " +
+                       (dir.path() / "t.tar").string() + " a/f").exitCode, 0);
+  refusedWith(readFile(dir.path() / "t.tar"), "appears twice");
+  // Another root than the snapshot asked for.
+  auto wrongRoot = evidence::extractBundle(tar("a"), (dir.path() / "out").string(), "0123456789abcdef0123456789abcdef");
+  ASSERT_FALSE(wrongRoot.ok());
+  EXPECT_NE(wrongRoot.error().message.find("outside the root folder 0123456789abcdef0123456789abcdef"), std::string::npos)
+      << wrongRoot.error().message;
 }
 
 }  // namespace

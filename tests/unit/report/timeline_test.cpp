@@ -7,10 +7,13 @@
 
 #include "test_support.h"
 
+#include <filesystem>
+
 namespace podmortem::testing {
 namespace {
 
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 constexpr const char* kManifest = R"({
   "apiVersion": "podmortem.io/v1alpha1", "kind": "EvidenceManifest", "snapshotId": "0123456789abcdef0123456789abcdef",
@@ -82,6 +85,32 @@ TEST(Timeline, MergesEveryArtifactOnOneTimeAxis) {
   std::string page = report::renderHtml(*report::buildTimeline(bundle.path().string(), {}));
   EXPECT_EQ(page.find("<script>alert"), std::string::npos);
   EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+}
+
+// What a hostile bundle may hold: a request whose later stage has a bad time, a field of the wrong
+// type, an artifact path out of the bundle, an addenda folder of absurd length. No crash, no read
+// outside the bundle.
+TEST(Timeline, AHostileBundleIsReadWithoutCrashingOrLeavingIt) {
+  TempDir dir;
+  const auto bundle = dir.path() / "bundle";
+  std::string manifest = kManifest;
+  manifest.replace(manifest.find("logs/app.log"), 12, "logs/../../secret.log");
+  writeFile(bundle / "manifest.json", manifest);
+  writeFile(dir.path() / "secret.log", "2024-05-01T12:00:00Z the responder's own file\n");
+  writeFile(bundle / "audit-trail.jsonl",
+            R"({"auditID":"a","stageTimestamp":"2024-05-01T12:00:00Z"})" "\n"
+            R"({"auditID":"a","requestReceivedTimestamp":"2024-05-01T12:00:00Z","stageTimestamp":"x","verb":"delete",)"
+            R"("requestObject":{"kind":5,"gracePeriodSeconds":1e300}})" "\n"
+            R"({"auditID":"b","requestReceivedTimestamp":"4052-01-01T00:00:00Z"})" "\n");
+  writeFile(bundle / "events.json", R"({"items":[{"reason":1,"lastTimestamp":"2024-05-01T12:00:00Z","count":"x"}]})");
+  fs::create_directories(bundle / "addenda" / "123456789012345678901234567890");
+  auto timeline = report::buildTimeline(bundle.string(), {});
+  ASSERT_TRUE(timeline.ok()) << timeline.error().message;
+  EXPECT_EQ(timeline->dump().find("responder's own file"), std::string::npos) << "nothing outside the bundle";
+  size_t audit = 0;
+  for (const auto& entry : (*timeline)["entries"]) audit += entry["kind"] == "audit";
+  EXPECT_EQ(audit, 1u) << "request a once; b's year-4052 time is skipped";
+  EXPECT_FALSE(report::renderHtml(*timeline).empty());
 }
 
 TEST(Timeline, AFolderWithoutAManifestIsAnError) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -32,8 +33,8 @@ class EvidenceDownloads {
     std::string namespaceName = "podmortem-system";
     std::string replica;      // this pod's name: status.replica, and the pod proxy's target
     std::string evidenceDir;  // evidence.dir (with perReplica, the parent of the replicas' folders)
-    uint16_t downloadPort = 0;  // the port the pod proxy reaches the download server on
     std::chrono::milliseconds tokenTtl{std::chrono::minutes(5)};
+    uint64_t maxBundleBytes = uint64_t{256} << 20;  // larger bundles are refused, not archived
     // An answered object stays this long after it expired, so that its creator can read why.
     std::chrono::milliseconds expiredGrace{std::chrono::minutes(1)};
     // Pre-signed GET URLs, by bundle-relative path, of a bundle in S3 (its s3:// URL) valid for
@@ -54,6 +55,8 @@ class EvidenceDownloads {
   EvidenceDownloads(kube::Client& client, Options options, ClusterMetrics& metrics, kube::Metrics* kubeMetrics);
   ~EvidenceDownloads();
 
+  // The port the pod proxy reaches the download server on, once it is bound; before start().
+  void setDownloadPort(uint16_t port) { downloadPort_ = port; }
   void start();
   void stop();
 
@@ -74,6 +77,10 @@ class EvidenceDownloads {
   };
 
   void answer(const nlohmann::json& download);
+  // Ready with pre-signed GET URLs of `paths` (and of `optional` ones, which may be absent) below
+  // the bundle's s3:// `url`; Failed when they cannot be signed.
+  void answerFromS3(const nlohmann::json& download, nlohmann::json status, const std::string& url,
+                    const std::vector<std::string>& paths, const std::vector<std::string>& optional);
   // The bundle's folder on this replica's volume, or "" when it is not here.
   std::string localBundle(const nlohmann::json& snapshot) const;
   bool patchStatus(const nlohmann::json& download, const nlohmann::json& status);
@@ -88,6 +95,7 @@ class EvidenceDownloads {
   std::vector<nlohmann::json> objects_;        // the informer's latest view
   std::map<std::string, Grant> grants_;        // SHA-256 of a token -> what it grants
   std::set<std::string> answered_;             // uids this replica answered (status may lag)
+  std::atomic<uint16_t> downloadPort_{0};
   core::PeriodicWorker worker_;  // last: its thread uses everything above
 };
 

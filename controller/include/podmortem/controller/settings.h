@@ -30,6 +30,9 @@ struct ClusterSettings {
 struct DownloadSettings {
   std::string listen = "0.0.0.0:8444";  // empty: no download server, EvidenceDownloads unanswered
   std::chrono::milliseconds tokenTtl{std::chrono::minutes(5)};
+  // A bundle is archived in memory to be served: larger ones are refused (413), not risked.
+  uint64_t maxBundleBytes = uint64_t{256} << 20;
+  std::chrono::milliseconds writeTimeout{std::chrono::minutes(10)};  // sending one bundle
 
   static void bind(core::SectionBinder<DownloadSettings>& keys);
   core::Status validate() const;

@@ -18,8 +18,10 @@ core::Result<std::string> archiveBundle(const std::string& bundleDir, const std:
 
 // Unpacks an archive of archiveBundle into `destination` (created if missing). Refuses, before
 // writing anything, a damaged header (checksum), a member that is not a regular file or folder,
-// an absolute path, "..", a member outside one common root folder, or a root already there.
-// Returns the root folder's path.
-core::Result<std::string> extractBundle(std::string_view archive, const std::string& destination);
+// an absolute path, "..", a path twice or both file and folder, a member outside the root folder
+// `root` (empty: whatever the first member names), or a root already there. Returns the root
+// folder's path.
+core::Result<std::string> extractBundle(std::string_view archive, const std::string& destination,
+                                        const std::string& root = "");
 
 }  // namespace podmortem::evidence

@@ -26,6 +26,7 @@ struct TimelineOptions {
 // and source IPs), the pod's Kubernetes events, container log lines, the pod's own times, the
 // capture, its actions and addenda. Each entry names the artifact (and line) it comes from.
 // An error only when `bundleDir` is not a snapshot folder; a tampered bundle is reported inside.
+// Reads only files inside the bundle. Never throws for what a bundle holds.
 core::Result<nlohmann::json> buildTimeline(const std::string& bundleDir, const TimelineOptions& options);
 
 // One self-contained HTML page of a timeline: no network access (a Content-Security-Policy that

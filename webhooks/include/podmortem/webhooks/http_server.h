@@ -33,6 +33,8 @@ struct ServerOptions {
   uint32_t maxConnectionsPerAddress = 0;
   std::chrono::milliseconds readTimeout{std::chrono::seconds(10)};   // handshake; request body
   std::chrono::milliseconds idleTimeout{std::chrono::seconds(90)};   // waiting for the next request
+  // Writing one whole answer; 0: readTimeout. Longer on the download port, whose answers are bundles.
+  std::chrono::milliseconds writeTimeout{0};
   uint32_t threads = 1;  // one event loop (io_context + SO_REUSEPORT acceptor) per thread
 };
 
