@@ -15,10 +15,11 @@ fixtures="${PODMORTEM_FIXTURES_DIR:-$source_dir/../shared/fixtures}"
 
 bash "$here/seeds.sh" "$source_dir" "$fixtures" "$build/fuzz-seeds" >/dev/null
 declare -A dict=([admission_review]=json [audit_payload]=json [evidence_readers]=json
-                 [policy]=yaml [config]=yaml [kubeconfig]=yaml [http_request]=http)
+                 [policy]=yaml [config]=yaml [kubeconfig]=yaml [http_request]=http
+                 [bundle_report]=json)
 status=0
 printf '%-18s %12s %10s %8s %7s\n' target executions exec/s corpus crashes
-for target in ${FUZZ_TARGETS:-admission_review audit_payload policy config kubeconfig evidence_readers http_request}; do
+for target in ${FUZZ_TARGETS:-admission_review audit_payload policy config kubeconfig evidence_readers http_request bundle_report}; do
   corpus="$build/corpus/$target"
   crashes="$build/crashes/$target"
   mkdir -p "$corpus" "$crashes"
