@@ -14,6 +14,7 @@
 #include "https_get.h"
 #include "podmortem/cli/cli.h"
 #include "podmortem/core/file_io.h"
+#include "podmortem/core/json_path.h"
 #include "podmortem/core/sha256.h"
 #include "podmortem/core/timestamp.h"
 #include "podmortem/core/version.h"
@@ -30,6 +31,8 @@ namespace podmortem::cli {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+constexpr auto& at = core::jsonAt;
+constexpr auto& text = core::jsonText;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -86,19 +89,6 @@ int failure(const std::string& message) {
   std::fprintf(stderr, "kubectl podmortem: %s\n", message.c_str());
   return 1;
 }
-
-json at(const json& object, std::initializer_list<const char*> path) {
-  const json* current = &object;
-  for (const char* key : path) {
-    if (!current->is_object()) return json();
-    auto found = current->find(key);
-    if (found == current->end()) return json();
-    current = &*found;
-  }
-  return *current;
-}
-
-std::string text(const json& value) { return value.is_string() ? value.get<std::string>() : std::string(); }
 
 std::unique_ptr<kube::Client> connect(const PluginOptions& options) {
   kube::ClientSettings settings;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "podmortem/core/file_io.h"
+#include "podmortem/core/json_path.h"
 #include "podmortem/core/log.h"
 #include "podmortem/core/sha256.h"
 #include "podmortem/core/timestamp.h"
@@ -19,6 +20,8 @@ namespace podmortem::controller {
 namespace fs = std::filesystem;
 namespace log = core::log;
 using nlohmann::json;
+constexpr auto& at = core::jsonAt;
+constexpr auto& text = core::jsonText;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -26,20 +29,6 @@ namespace {
 constexpr const char* kGroupPath = "/apis/podmortem.io/v1alpha1/namespaces/";
 // Nobody answered (no replica holds the bundle and none is its recorded replica): gone after this.
 constexpr auto kUnansweredLifetime = std::chrono::minutes(10);
-
-// A member, or null: [] of a const json asserts when the key is missing.
-json at(const json& object, std::initializer_list<const char*> path) {
-  const json* current = &object;
-  for (const char* key : path) {
-    if (!current->is_object()) return json();
-    auto found = current->find(key);
-    if (found == current->end()) return json();
-    current = &*found;
-  }
-  return *current;
-}
-
-std::string text(const json& value) { return value.is_string() ? value.get<std::string>() : std::string(); }
 
 std::optional<Clock::time_point> timeOf(const json& value) {
   auto micros = core::parseTimestampMicros(text(value));

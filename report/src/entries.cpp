@@ -3,28 +3,18 @@
 #include <map>
 #include <optional>
 
+#include "podmortem/core/json_path.h"
 #include "podmortem/core/timestamp.h"
 
 namespace podmortem::report::internal {
 
 using nlohmann::json;
+constexpr auto& at = core::jsonAt;
+constexpr auto& text = core::jsonText;
 
 namespace {
 
-std::string text(const json& value) { return value.is_string() ? value.get<std::string>() : std::string(); }
-
 // The object at `path`, or null: never throws, never asserts on a missing key.
-json at(const json& object, std::initializer_list<const char*> path) {
-  const json* current = &object;
-  for (const char* key : path) {
-    if (!current->is_object()) return json();
-    auto found = current->find(key);
-    if (found == current->end()) return json();
-    current = &*found;
-  }
-  return *current;
-}
-
 std::optional<int64_t> micros(const json& value) {
   if (!value.is_string()) return std::nullopt;
   return core::parseTimestampMicros(value.get<std::string>());
